@@ -1,0 +1,126 @@
+"""The one data model every engine emits and every output format reads.
+
+The JSON document (`plumbline/findings@1`) is a public interface: CI systems parse it.
+Change it only by adding optional fields; anything else needs a new schema version.
+See docs/findings.md.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from plumbline import __version__
+
+SCHEMA_ID = "plumbline/findings@1"
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Confidence = Literal["high", "medium", "low"]
+Engine = Literal["scan", "probe", "audit"]
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
+
+
+def severity_rank(severity: Severity) -> int:
+    """Higher is worse: critical is 4, info is 0."""
+    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
+
+
+def at_least(severity: Severity, threshold: Severity) -> bool:
+    return severity_rank(severity) >= severity_rank(threshold)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
+
+
+class SourceLocation(_Strict):
+    """A place in source code; `path` is relative to the scanned root."""
+
+    kind: Literal["source"] = "source"
+    path: str
+    line: int = Field(ge=1)
+    column: int = Field(default=1, ge=1)
+    end_line: int | None = Field(default=None, ge=1)
+
+
+class HttpLocation(_Strict):
+    """An API operation; `route` is the OpenAPI path template, `url` the request actually sent."""
+
+    kind: Literal["http"] = "http"
+    method: str
+    route: str
+    url: str
+
+
+class SchemaLocation(_Strict):
+    """A table, or a column of one, in a live database or a schema file."""
+
+    kind: Literal["schema"] = "schema"
+    table: str
+    column: str | None = None
+
+
+Location = Annotated[Union[SourceLocation, HttpLocation, SchemaLocation], Field(discriminator="kind")]
+
+
+class Finding(_Strict):
+    rule_id: str = Field(pattern=r"^PL\d{3}$")
+    rule_name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    severity: Severity
+    confidence: Confidence
+    engine: Engine
+    location: Location
+    message: str
+    cwe: tuple[int, ...] = ()
+    owasp: str | None = Field(default=None, pattern=r"^API([1-9]|10):2023$")
+    fix: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolError(_Strict):
+    """Something an engine could not read or reach; the run went on without it."""
+
+    engine: Engine | None = None
+    target: str
+    message: str
+
+
+class Tool(_Strict):
+    name: Literal["plumbline"] = "plumbline"
+    version: str = __version__
+
+
+class FindingsDocument(_Strict):
+    schema_: Literal["plumbline/findings@1"] = Field(default=SCHEMA_ID, alias="schema")
+    tool: Tool = Field(default_factory=Tool)
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[ToolError, ...] = ()
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_serialization_defaults_required=True
+    )
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "FindingsDocument":
+        return cls.model_validate_json(text)
+
+    def worst_severity(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=severity_rank)
+
+
+def json_schema() -> dict:
+    """JSON Schema of the document as plumbline writes it (docs/findings.schema.json)."""
+    schema = FindingsDocument.model_json_schema(by_alias=True, mode="serialization")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2))
