@@ -72,26 +72,6 @@ def ensure_database(server_url: str, database: str) -> str:
     return database_url(server_url, database)
 
 
-def serializable_pool(url: str, *, max_size: int = 16):
-    """A connection pool whose every statement runs at SERIALIZABLE, autocommit unless a transaction is opened."""
-    from psycopg_pool import ConnectionPool
-
-    def configure(conn) -> None:
-        conn.autocommit = True
-        conn.execute("SET default_transaction_isolation = 'serializable'")
-
-    pool = ConnectionPool(
-        libpq_url(url) if "://" in url else url,
-        min_size=1,
-        max_size=max_size,
-        configure=configure,
-        timeout=60,
-        open=False,
-    )
-    pool.open(wait=True, timeout=30)
-    return pool
-
-
 def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
