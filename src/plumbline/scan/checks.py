@@ -1,0 +1,376 @@
+"""The scan checks: one small function per rule, over the facts of a function (`Unit`) or of the schema.
+
+A check reads facts and calls `report`; the rule (plumbline.rules) supplies severity, CWE, OWASP id
+and the fix for the project's backend.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Callable
+
+from plumbline.findings import Confidence, Finding, Severity, SourceLocation
+from plumbline.rules import get as rule
+from plumbline.scan.facts import DataOp, Span, Table, Taint
+from plumbline.scan.project import Project, Unit
+from plumbline.scan.schema import is_unique, unique_covering
+
+UnitCheck = Callable[[Unit, "Report"], None]
+SchemaCheck = Callable[[Project, "Report"], None]
+UNIT_CHECKS: dict[str, UnitCheck] = {}
+SCHEMA_CHECKS: dict[str, SchemaCheck] = {}
+
+ID_COLUMN = re.compile(r"^(id|pk|uuid|key|.+_id|.+_uuid|.+_pk)$")
+OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|author_id|customer_id|tenant_id|"
+                          r"account_owner_id|profile_id|member_id|owned_by(_id)?|uid)$")
+VERSION_COLUMN = re.compile(r"^(version|version_id|lock_version|row_version|revision|etag|updated_at|modified_at)$")
+IDENTITY_LIKE = re.compile(
+    r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
+    r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
+    r"sku|isbn|invite_code|coupon_code|referral_code)$")
+EVENT_TABLE = re.compile(r"log|history|attempt|audit|event|archive|revision|version|request|notification|message|"
+                         r"outbox|inbox|queue|reset|invit|verification|activity|_at$", re.I)
+MONEY_COLUMN = re.compile(
+    r"^(balance|amount|price|cost|total|subtotal|stock|quantity|qty|inventory|seats(_left|_available)?|"
+    r"uses(_left|_remaining)?|remaining|credits?|points|capacity|fee|available|on_hand|units|"
+    r".+_(balance|amount|price|quantity|qty|stock|credits|seats|left|remaining))$")
+UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
+                              r"PsycopgError|Error$")
+
+
+@dataclass
+class Report:
+    project: Project
+    selected: set[str]
+    findings: list[Finding] = field(default_factory=list)
+    _seen: set[tuple[str, str, int]] = field(default_factory=set)
+
+    def __call__(self, rule_id: str, path: str, where: Span, message: str, *, confidence: Confidence = "high",
+                 severity: Severity | None = None, evidence: dict | None = None) -> None:
+        key = (rule_id, path, where.line)
+        if rule_id not in self.selected or key in self._seen:
+            return
+        self._seen.add(key)
+        location = SourceLocation(path=path, line=where.line, column=where.column, end_line=where.end_line)
+        self.findings.append(rule(rule_id).finding(
+            location=location, message=message, confidence=confidence, backend=self.project.backend,
+            severity=severity, evidence=evidence or {},
+        ))
+
+
+def unit_check(rule_id: str):
+    def register(function: UnitCheck) -> UnitCheck:
+        UNIT_CHECKS[rule_id] = function
+        return function
+    return register
+
+
+def schema_check(rule_id: str):
+    def register(function: SchemaCheck) -> SchemaCheck:
+        SCHEMA_CHECKS[rule_id] = function
+        return function
+    return register
+
+
+def run(project: Project, selected: set[str]) -> list[Finding]:
+    report = Report(project, selected)
+    for unit in project.units():
+        for rule_id, check in UNIT_CHECKS.items():
+            if rule_id in selected:
+                check(unit, report)
+    for rule_id, check in SCHEMA_CHECKS.items():
+        if rule_id in selected:
+            check(project, report)
+    return report.findings
+
+
+def _where(unit: Unit, op: DataOp) -> tuple[str, Span, Confidence]:
+    """File and place of an op, and how sure a finding about it is (less when it came through a helper)."""
+    return unit.paths.get(op.id, unit.module.path), op.span, "high" if unit.is_direct(op) else "medium"
+
+
+def _origins(taint: Taint) -> str:
+    return ", ".join(sorted(taint.client)) or "client input"
+
+
+def _describe(op: DataOp) -> str:
+    verb = {"read": "SELECT", "insert": "INSERT", "update": "UPDATE", "delete": "DELETE", "upsert": "UPSERT"}
+    return f"{verb.get(op.action, op.action.upper())} {op.table or '?'} (line {op.span.line})"
+
+
+def _same_source(a: Taint, b: Taint) -> bool:
+    return bool(a.client & b.client or a.params & b.params or a.reads & b.reads or a.identity and b.identity)
+
+
+# ---- PL1xx: handlers and their SQL ---------------------------------------------------------------
+
+
+@unit_check("PL101")
+def sql_injection(unit: Unit, report: Report) -> None:
+    for op in unit.ops:
+        if op.interpolated is None or not op.interpolated.injectable:
+            continue
+        path, where, confidence = _where(unit, op)
+        statement = f": {op.statement[:120]}" if op.statement else ""
+        report("PL101", path, where, f"SQL text is built from {_origins(op.interpolated)}{statement}",
+               confidence="medium" if op.dynamic_sql else confidence,
+               evidence={"statement": op.statement, "interpolated": sorted(op.interpolated.client)})
+
+
+@unit_check("PL102")
+def lost_update(unit: Unit, report: Report) -> None:
+    project = report.project
+    reads = {op.id: op for op in unit.ops if op.action == "read" and op.table}
+    for write in (op for op in unit.ops if op.action == "update" and op.table):
+        table = project.table(write.table)
+        if table is not None and table.versioned or any(VERSION_COLUMN.match(g) for g in write.guards):
+            continue
+        guarded = set(write.guards)
+        for column, value in write.writes.items():
+            sources = [reads[r] for r in value.reads if r in reads and reads[r].table == write.table
+                       and _same_row(reads[r], write)]
+            for read in sources:
+                if column in guarded or _protected(read, write, project):
+                    continue
+                _report_lost_update(unit, report, read, write, column, project, check_then_act=False)
+                break
+        for column in write.decrements:
+            if column in guarded:
+                continue
+            gating = [r for r in reads.values() if r.table == write.table and r.id in unit.checked
+                      and r.span.line < write.span.line and not r.exclusive_with(write) and _same_row(r, write)]
+            for read in gating:
+                if _protected(read, write, project) or table is not None and column in table.columns and \
+                        table.columns[column].check:
+                    continue
+                _report_lost_update(unit, report, read, write, column, project, check_then_act=True)
+                break
+
+
+def _same_row(read: DataOp, write: DataOp) -> bool:
+    """Both select the row by the same value (or the write targets the row the read returned)."""
+    if "<loaded>" in write.keys:
+        return read.id in write.keys["<loaded>"].reads
+    shared = set(read.keys) & set(write.keys)
+    if any(_same_source(read.keys[c], write.keys[c]) for c in shared):
+        return True
+    return any(read.id in value.reads for value in write.keys.values())
+
+
+def _protected(read: DataOp, write: DataOp, project: Project) -> bool:
+    """The read cannot go stale before the write: a row lock, or SERIALIZABLE isolation in one transaction."""
+    same_transaction = read.txn == write.txn and write.txn_kind != "autocommit"
+    if not same_transaction:
+        return False
+    if read.for_update:
+        return True
+    hints = set().union(*(m.backend_hints for m in project.modules))
+    return project.backend == "cockroachdb" or "serializable" in hints or "repeatable read" in hints
+
+
+def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp, column: str, project: Project,
+                        *, check_then_act: bool) -> None:
+    path, where, confidence = _where(unit, write)
+    separate = read.txn != write.txn or write.txn_kind == "autocommit"
+    how = ("checked in Python, then decremented without a guard" if check_then_act
+           else "used to compute the value written back")
+    scope = ("in separate transactions, so no isolation level prevents it" if separate
+             else "in one transaction at READ COMMITTED without FOR UPDATE")
+    report("PL102", path, where,
+           f"{write.table}.{column} is read at line {read.span.line} and {how} at line {write.span.line}, {scope}: "
+           "concurrent requests lose updates", confidence=confidence,
+           severity="critical" if separate and check_then_act else None,
+           evidence={"read": read.statement, "write": write.statement, "separate_transactions": separate})
+
+
+@unit_check("PL103")
+def missing_retry(unit: Unit, report: Report) -> None:
+    if report.project.backend != "cockroachdb":
+        return
+    transactions: dict[int, list[DataOp]] = {}
+    for op in unit.ops:
+        if op.txn_kind != "autocommit" and op.action != "other":
+            transactions.setdefault(op.txn, []).append(op)
+    for ops in transactions.values():
+        together = any(not a.exclusive_with(b) for a, b in combinations(ops, 2))
+        if not together or all(op.retried for op in ops):
+            continue
+        if not any(op.mutates or op.for_update for op in ops):
+            continue
+        first = min(ops, key=lambda op: op.span.line)
+        path, where, confidence = _where(unit, first)
+        listed = ", ".join(_describe(op) for op in sorted(ops, key=lambda op: op.span.line)[:4])
+        report("PL103", path, where,
+               f"transaction of {len(ops)} statements ({listed}) is not retried on serialization failure "
+               "(SQLSTATE 40001): under contention CockroachDB aborts it and the request fails",
+               confidence=confidence if ops[0].txn_kind == "explicit" else "medium")
+
+
+@unit_check("PL104")
+def check_then_insert(unit: Unit, report: Report) -> None:
+    project = report.project
+    inserts = [op for op in unit.ops if op.action == "insert" and op.table]
+    for insert in inserts:
+        for read in unit.ops:
+            if read.action != "read" or read.table != insert.table or read.span.line > insert.span.line:
+                continue
+            if read.id not in unit.checked or read.exclusive_with(insert):
+                continue
+            columns = {c for c, value in read.keys.items() if c in insert.writes and value
+                       and _same_source(value, insert.writes[c])}
+            if not columns:
+                continue
+            table = project.table(insert.table)
+            path, where, confidence = _where(unit, insert)
+            names = ", ".join(sorted(columns))
+            if table is not None and unique_covering(table, columns):
+                if any(UNIQUE_VIOLATION.search(name) for name in insert.handled):
+                    break
+                report("PL104", path, where,
+                       f"{insert.table} ({names}) is checked at line {read.span.line} before this insert; the UNIQUE "
+                       "constraint holds, but a concurrent duplicate raises a unique violation this code does not handle",
+                       confidence=confidence, severity="low")
+                break
+            report("PL104", path, where,
+                   f"uniqueness of {insert.table} ({names}) is checked at line {read.span.line} and then inserted, "
+                   f"with no UNIQUE constraint on ({names}){'' if table else ' in the known schema'}: "
+                   "concurrent requests insert duplicates",
+                   confidence=confidence if table is not None else "medium")
+            break
+
+
+@unit_check("PL105")
+def unscoped_object_access(unit: Unit, report: Report) -> None:
+    if not unit.is_route:
+        return
+    project = report.project
+    authenticated = project.authenticated(unit.function)
+    scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
+    reported: set[str] = set()
+    for op in unit.ops:
+        if op.action not in ("read", "update", "delete") or not op.table or op.table in reported:
+            continue
+        client_keys = [c for c, v in op.keys.items() if v.client and ID_COLUMN.match(c)]
+        if not client_keys or _scoped(op, unit) or op.table in scoped_tables:
+            continue
+        table = project.table(op.table)
+        owner = next((c for c in table.columns if OWNER_COLUMN.match(c)), None) if table else None
+        if owner is None and (authenticated or not op.mutates):
+            continue
+        reported.add(op.table)
+        path, where, confidence = _where(unit, op)
+        if owner is not None:
+            message = (f"{_describe(op)} selects the row by {', '.join(client_keys)} from "
+                       f"{_origins(op.keys[client_keys[0]])} without tying {op.table}.{owner} to the caller: "
+                       "any user can reach other users' rows")
+        else:
+            message = (f"unauthenticated handler modifies {op.table} selected by {', '.join(client_keys)} from "
+                       f"{_origins(op.keys[client_keys[0]])}")
+        report("PL105", path, where, message, confidence=confidence if table is not None else "medium",
+               evidence={"statement": op.statement, "authenticated": authenticated})
+
+
+def _scoped(op: DataOp, unit: Unit) -> bool:
+    return any(value.identity for value in op.keys.values()) or op.id in unit.owner_checked
+
+
+@unit_check("PL106")
+def partial_write(unit: Unit, report: Report) -> None:
+    mutations = sorted((op for op in unit.ops if op.mutates), key=lambda op: op.span.line)
+    for index, later in enumerate(mutations):
+        for earlier in mutations[:index]:
+            if earlier.exclusive_with(later):
+                continue
+            if earlier.txn == later.txn and later.txn_kind != "autocommit":
+                continue
+            path, where, confidence = _where(unit, later)
+            why = "each statement commits on its own (autocommit)" if later.txn_kind == "autocommit" \
+                else "a commit separates them"
+            report("PL106", path, where,
+                   f"{_describe(earlier)} and {_describe(later)} are not one transaction ({why}): a failure "
+                   "between them leaves a partial write", confidence=confidence)
+            break
+        else:
+            continue
+        break
+
+
+# ---- PL2xx: the schema -----------------------------------------------------------------------------
+
+
+def _columns(project: Project):
+    for table in project.tables.values():
+        if not table.columns or table.name.startswith("alembic"):
+            continue
+        for column in table.columns.values():
+            if column.span is None:
+                continue
+            yield table, column
+
+
+def _report_column(report: Report, rule_id: str, table: Table, column, message: str) -> None:
+    report(rule_id, column.path or table.path, column.span, message,
+           evidence={"table": table.name, "column": column.name})
+
+
+@schema_check("PL201")
+def missing_unique(project: Project, report: Report) -> None:
+    for table, column in _columns(project):
+        if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name):
+            continue
+        if is_unique(table, column.name) or any(column.name in names for names in table.unique_sets):
+            continue
+        _report_column(report, "PL201", table, column,
+                       f"{table.name}.{column.name} identifies a row but has no UNIQUE constraint or unique index")
+
+
+@schema_check("PL202")
+def missing_not_null(project: Project, report: Report) -> None:
+    written = _always_written(project)
+    for table, column in _columns(project):
+        if not column.nullable or column.primary_key:
+            continue
+        if IDENTITY_LIKE.match(column.name) and not EVENT_TABLE.search(table.name) or OWNER_COLUMN.match(column.name):
+            reason = "identifies its row or its owner"
+        elif column.name in written.get(table.name, set()) and (MONEY_COLUMN.match(column.name) or column.references):
+            reason = "is written by every insert in the code"
+        else:
+            continue
+        _report_column(report, "PL202", table, column, f"{table.name}.{column.name} {reason} but is nullable")
+
+
+def _always_written(project: Project) -> dict[str, set[str]]:
+    """Per table, the columns every INSERT found in the code provides."""
+    written: dict[str, set[str]] = {}
+    for module in project.modules:
+        for function in module.functions:
+            for op in function.ops:
+                if op.action in ("insert", "upsert") and op.table and op.writes:
+                    name = project.table_name(op.table).lower()
+                    columns = set(op.writes)
+                    written[name] = written[name] & columns if name in written else columns
+    return written
+
+
+@schema_check("PL203")
+def missing_check(project: Project, report: Report) -> None:
+    for table, column in _columns(project):
+        if MONEY_COLUMN.match(column.name) and not column.check and not column.primary_key and not column.references:
+            _report_column(report, "PL203", table, column,
+                           f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
+
+
+@schema_check("PL204")
+def missing_foreign_key(project: Project, report: Report) -> None:
+    for table, column in _columns(project):
+        if column.references or column.primary_key or not column.name.endswith("_id"):
+            continue
+        entity = column.name[:-3]
+        target = next((t for t in (entity, f"{entity}s", f"{entity}es", f"{entity[:-1]}ies") if t in project.tables
+                       and t != table.name and project.tables[t].columns), None)
+        if target is None:
+            continue
+        _report_column(report, "PL204", table, column,
+                       f"{table.name}.{column.name} refers to {target} but has no FOREIGN KEY")

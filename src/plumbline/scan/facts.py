@@ -1,0 +1,178 @@
+"""Facts the scan engine extracts once per file; the checks read nothing else.
+
+Everything here is plain data (picklable, cached by content hash). A data access of any kind —
+an SQL statement, an ORM load or flush, later a boto3 DynamoDB call — is one `DataOp`; a table
+definition from DDL, an ORM model, a migration or (later) a live database is one `Table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Action = Literal["read", "insert", "update", "delete", "upsert", "other"]
+TxnKind = Literal["explicit", "implicit", "autocommit"]
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    column: int = 1
+    end_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Taint:
+    """Where a value comes from."""
+
+    client: frozenset[str] = frozenset()  # client-controlled origins: "path:account_id", "request.json['amount']"
+    cast: bool = False  # every client part went through int()/float()/UUID(): not injectable
+    identity: bool = False  # derives from the authenticated caller
+    reads: frozenset[int] = frozenset()  # ids of the DataOps whose results it derives from
+    params: frozenset[str] = frozenset()  # parameters of the enclosing function it derives from
+
+    def __or__(self, other: "Taint") -> "Taint":
+        if not other:
+            return self
+        if not self:
+            return other
+        return Taint(
+            client=self.client | other.client,
+            cast=(self.cast or not self.client) and (other.cast or not other.client),
+            identity=self.identity or other.identity,
+            reads=self.reads | other.reads,
+            params=self.params | other.params,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.client or self.identity or self.reads or self.params)
+
+    @property
+    def injectable(self) -> bool:
+        return bool(self.client) and not self.cast
+
+    def substitute(self, arguments: dict[str, "Taint"], read_ids: dict[int, int]) -> "Taint":
+        """This taint as seen by a caller that passed `arguments` and renumbered the callee's reads."""
+        result = Taint(client=self.client, cast=self.cast, identity=self.identity,
+                       reads=frozenset(read_ids.get(r, r) for r in self.reads))
+        for name in self.params:
+            result = result | arguments.get(name, Taint())
+        return result
+
+
+NO_TAINT = Taint()
+
+
+@dataclass(frozen=True)
+class DataOp:
+    """One access to stored data, with where its keys and values come from."""
+
+    id: int
+    span: Span
+    api: Literal["sql", "orm"]
+    action: Action
+    table: str | None  # table name, or the ORM model's class name until the schema resolves it
+    statement: str | None = None  # SQL text as written; interpolated parts shown as {…}
+    keys: dict[str, Taint] = field(default_factory=dict)  # equality predicates: column -> value
+    guards: tuple[str, ...] = ()  # columns in other predicates (balance >= %s, version = %s)
+    writes: dict[str, Taint] = field(default_factory=dict)  # column -> value written
+    atomic: tuple[str, ...] = ()  # columns updated relative to themselves: SET x = x - %s
+    decrements: tuple[str, ...] = ()  # ... of which those that decrease
+    for_update: bool = False
+    on_conflict: bool = False
+    interpolated: Taint | None = None  # SQL text built by formatting from these values
+    txn: int = 0  # transaction this op runs in (unique within the function)
+    txn_kind: TxnKind = "implicit"
+    retried: bool = False  # inside a retry of serialization failures
+    handled: tuple[str, ...] = ()  # exception names caught around it
+    dynamic_sql: bool = False  # the SQL text could not be recovered
+    # The if/else and try/except arms it sits in: (branch point, arm). Ops in different arms of one
+    # branch point never run together.
+    branch: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def mutates(self) -> bool:
+        return self.action in ("insert", "update", "delete", "upsert")
+
+    def exclusive_with(self, other: "DataOp") -> bool:
+        arms = dict(self.branch)
+        return any(point in arms and arms[point] != arm for point, arm in other.branch)
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    methods: tuple[str, ...]
+    path_params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a function that may be defined in the scanned project."""
+
+    name: str  # the name as resolved through imports: "pkg.mod.func" or a bare local name
+    span: Span
+    arguments: dict[str, Taint]  # parameter position ("0", "1"…) or keyword -> value
+    txn: int
+    txn_kind: TxnKind
+    retried: bool
+    result_id: int  # id the call's result has in `reads` of values derived from it
+    callables: dict[str, str] = field(default_factory=dict)  # argument position/keyword -> function passed
+
+
+@dataclass
+class Function:
+    name: str
+    qualname: str
+    span: Span
+    params: tuple[str, ...]
+    routes: list[Route] = field(default_factory=list)
+    decorators: tuple[str, ...] = ()
+    authenticated: bool = False  # an auth decorator, a before_request hook or an explicit check
+    ops: list[DataOp] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    returns: Taint = NO_TAINT
+    checked_reads: frozenset[int] = frozenset()  # results tested in a condition (if row: …)
+    owner_checked_reads: frozenset[int] = frozenset()  # results compared with the caller's identity
+    identity_source: bool = False  # returns the caller's identity (an auth helper)
+    # Callable parameters it runs inside a transaction of its own: parameter -> whether it retries 40001.
+    transaction_runner: dict[str, bool] = field(default_factory=dict)
+    retries: bool = False  # the whole function is retried (a retry decorator)
+    autocommit: bool = False  # it puts its connection in autocommit mode
+
+
+@dataclass
+class Column:
+    name: str
+    type: str | None = None
+    nullable: bool = True
+    unique: bool = False
+    primary_key: bool = False
+    references: str | None = None  # "table.column"
+    check: bool = False
+    span: Span | None = None
+    path: str | None = None  # file that declares it, when not the table's own
+
+
+@dataclass
+class Table:
+    name: str
+    path: str
+    span: Span
+    columns: dict[str, Column] = field(default_factory=dict)
+    unique_sets: list[tuple[str, ...]] = field(default_factory=list)
+    model: str | None = None  # ORM class name
+    versioned: bool = False  # optimistic locking (version_id_col)
+
+
+@dataclass
+class ModuleFacts:
+    path: str  # relative to the scan root, "/"-separated
+    module: str  # dotted name, for resolving imports
+    functions: list[Function] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    backend_hints: set[str] = field(default_factory=set)  # "cockroachdb", "postgres", "serializable"
+    autocommit: bool = False  # the module puts connections in autocommit mode
+    auth_decorators: set[str] = field(default_factory=set)  # decorators defined here that answer 401/403
+    suppressions: dict[int, frozenset[str]] = field(default_factory=dict)  # line -> rule ids ("*" = all)
+

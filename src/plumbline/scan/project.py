@@ -1,0 +1,243 @@
+"""Facts of all modules together: the merged schema, the backend, and each function's effective data ops.
+
+A handler's effective ops are its own plus those of the project functions it calls (three levels
+deep), with the callee's parameters replaced by what the caller passed. A callback handed to a
+transaction runner (`run_transaction(pool, work)`, or a project function that calls its callable
+argument inside a transaction or a retry loop) runs as one explicit transaction, retried when the
+runner retries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from itertools import count
+
+from plumbline.scan.facts import NO_TAINT, DataOp, Function, ModuleFacts, Table, Taint
+from plumbline.scan.schema import merge
+
+MAX_DEPTH = 3
+LIBRARY_RUNNERS = re.compile(r"(^|\.)(run_transaction|run_in_transaction)$")
+
+
+@dataclass
+class Unit:
+    """A function as the checks see it."""
+
+    function: Function
+    module: ModuleFacts
+    ops: list[DataOp]
+    paths: dict[int, str]  # op id -> file the op is written in (a callee may live elsewhere)
+    owner_checked: frozenset[int] = frozenset()
+    checked: frozenset[int] = frozenset()
+
+    @property
+    def is_route(self) -> bool:
+        return bool(self.function.routes)
+
+    def is_direct(self, op: DataOp) -> bool:
+        """Written in the function itself, not reached through a helper."""
+        return any(own.id == op.id for own in self.function.ops)
+
+
+@dataclass
+class Project:
+    modules: list[ModuleFacts]
+    backend: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)  # ORM class name -> table name
+    auth_decorators: set[str] = field(default_factory=set)
+    autocommit: bool = False  # the project opens its SQL connections in autocommit mode
+    _functions: dict[str, tuple[Function, ModuleFacts]] = field(default_factory=dict)
+    _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, modules: list[ModuleFacts], backend: str = "auto") -> "Project":
+        hints = set().union(*(m.backend_hints for m in modules)) if modules else set()
+        if backend == "auto":
+            backend = "cockroachdb" if "cockroachdb" in hints else "postgres"
+        project = cls(modules=modules, backend=backend)
+        project.tables = merge([table for module in modules for table in module.tables])
+        project.models = {t.model: name for name, t in project.tables.items() if t.model}
+        project.autocommit = any(m.autocommit for m in modules)
+        for module in modules:
+            project.auth_decorators |= module.auth_decorators
+            for function in module.functions:
+                project._functions[f"{module.module}.{function.qualname}"] = (function, module)
+                project._by_name.setdefault(function.name, []).append((function, module))
+        return project
+
+    def table(self, name: str | None) -> Table | None:
+        if name is None:
+            return None
+        return self.tables.get(self.models.get(name, name).lower())
+
+    def table_name(self, name: str | None) -> str | None:
+        return self.models.get(name, name) if name else None
+
+    def resolve(self, name: str, module: ModuleFacts) -> tuple[Function, ModuleFacts] | None:
+        found = self._functions.get(name) or self._functions.get(f"{module.module}.{name}")
+        if found:
+            return found
+        candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    def authenticated(self, function: Function) -> bool:
+        return function.authenticated or any(d.rsplit(".", 1)[-1] in self.auth_decorators for d in function.decorators)
+
+    def units(self) -> list[Unit]:
+        ids = count(10_000_000)
+        units = []
+        for module in self.modules:
+            for function in module.functions:
+                if "<locals>" in function.qualname:
+                    continue  # analysed inside the function that defines it
+                environment = {p: Taint(client=frozenset({f"path parameter {p}"}))
+                               for route in function.routes for p in route.path_params}
+                units.append(self._unit(function, module, environment, ids))
+        return units
+
+    def _unit(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], ids) -> Unit:
+        inliner = _Inliner(self, ids)
+        ops = inliner.inline(function, module, environment, depth=0, context=None)
+        return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
+                    frozenset(inliner.checked))
+
+
+@dataclass
+class _Context:
+    """Where a callee runs: inside the caller's transaction, or a runner's."""
+
+    txn: int
+    txn_kind: str
+    retried: bool
+    force: bool = False  # a runner's transaction: every op of the callee runs in it
+
+
+class _Inliner:
+    def __init__(self, project: Project, ids) -> None:
+        self.project = project
+        self.ids = ids
+        self.paths: dict[int, str] = {}
+        self.owner_checked: set[int] = set()
+        self.checked: set[int] = set()
+
+    def inline(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], depth: int,
+               context: _Context | None, stack: tuple[str, ...] = ()) -> list[DataOp]:
+        renumber: dict[int, frozenset[int]] = {}
+        results: dict[int, Taint] = {}
+        ops: list[DataOp] = []
+        own = {op.id: op for op in function.ops}
+        for op in function.ops:
+            renumber[op.id] = frozenset({next(self.ids)}) if depth else frozenset({op.id})
+
+        def resolve(taint: Taint) -> Taint:
+            result = Taint(client=taint.client, cast=taint.cast, identity=taint.identity)
+            for read in taint.reads:
+                if read in results:
+                    result = result | results[read]
+                else:
+                    result = result | Taint(reads=renumber.get(read, frozenset({read})))
+            for name in taint.params:
+                result = result | environment.get(name, NO_TAINT)
+            return result
+
+        pending = sorted([("op", op.span.line, op.id) for op in function.ops] +
+                         [("call", call.span.line, call.result_id) for call in function.calls],
+                         key=lambda item: item[1])
+        calls = {call.result_id: call for call in function.calls}
+        for kind, _, key in pending:
+            if kind == "op":
+                ops.append(self._adapt(own[key], renumber[key], resolve, context, module))
+                continue
+            call = calls[key]
+            inlined, returned = self._call(call, function, module, resolve, environment, depth, context, stack)
+            ops.extend(inlined)
+            results[call.result_id] = returned
+        for read in function.owner_checked_reads:
+            self.owner_checked |= renumber.get(read, frozenset())
+            if read in results:
+                self.owner_checked |= results[read].reads
+        for read in function.checked_reads:
+            self.checked |= renumber.get(read, frozenset())
+            if read in results:
+                self.checked |= results[read].reads
+        return ops
+
+    def _adapt(self, op: DataOp, new_ids: frozenset[int], resolve, context: _Context | None,
+               module: ModuleFacts) -> DataOp:
+        new_id = next(iter(new_ids))
+        self.paths[new_id] = module.path
+        txn, kind, retried = op.txn, op.txn_kind, op.retried
+        if context is not None:
+            retried = retried or context.retried
+            if context.force or kind == "implicit":
+                txn, kind = context.txn, context.txn_kind
+        if kind == "implicit" and op.api == "sql" and self.project.autocommit:
+            txn, kind = next(self.ids), "autocommit"
+        return replace(
+            op, id=new_id, txn=txn, txn_kind=kind, retried=retried,
+            table=self.project.table_name(op.table),
+            keys={column: resolve(value) for column, value in op.keys.items()},
+            writes={column: resolve(value) for column, value in op.writes.items()},
+            interpolated=resolve(op.interpolated) if op.interpolated is not None else None,
+        )
+
+    def _call(self, call, caller: Function, module: ModuleFacts, resolve, environment: dict[str, Taint],
+              depth: int, context: _Context | None, stack: tuple[str, ...]):
+        """Ops of a called project function (and of callbacks it runs), and the taint of its result."""
+        arguments = {key: resolve(value) for key, value in call.arguments.items()}
+        returned = NO_TAINT
+        for value in arguments.values():
+            returned = returned | Taint(client=value.client, cast=value.cast, identity=value.identity,
+                                        reads=value.reads)
+        if depth >= MAX_DEPTH:
+            return [], returned
+        found = self.project.resolve(call.name, module)
+        here = context if context is not None and call.txn_kind == "implicit" else _Context(
+            call.txn, call.txn_kind, call.retried)
+        here = replace(here, retried=here.retried or call.retried)
+        ops: list[DataOp] = []
+        runner_params: dict[str, bool] = {}
+        if found is not None:
+            callee, callee_module = found
+            runner_params = callee.transaction_runner
+            key = f"{callee_module.module}.{callee.qualname}"
+            if key not in stack:
+                callee_env = dict(environment)
+                for index, param in enumerate(callee.params):
+                    if str(index) in arguments:
+                        callee_env[param] = arguments[str(index)]
+                    if param in arguments:
+                        callee_env[param] = arguments[param]
+                ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,))
+                returned = Taint(client=callee.returns.client, cast=callee.returns.cast,
+                                 identity=callee.returns.identity or callee.identity_source)
+                for param in callee.returns.params:
+                    returned = returned | callee_env.get(param, NO_TAINT)
+                returned = returned | Taint(reads=frozenset(op.id for op in ops if op.action == "read"))
+        elif LIBRARY_RUNNERS.search(call.name):
+            runner_params = {"__library__": True}
+        for position, target in call.callables.items():
+            retries = self._runner_retries(runner_params, found, position)
+            if retries is None:
+                continue
+            callback = self.project.resolve(target, module)
+            if callback is None:
+                continue
+            function, callback_module = callback
+            runner = _Context(next(self.ids), "explicit", retries or here.retried, force=True)
+            ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack))
+        return ops, returned
+
+    @staticmethod
+    def _runner_retries(runner_params: dict[str, bool], found, position: str) -> bool | None:
+        """Whether the callable at `position` runs in a retried transaction; None when it is not run as one."""
+        if "__library__" in runner_params:
+            return True
+        if found is None:
+            return None
+        callee, _ = found
+        params = callee.params
+        name = params[int(position)] if position.isdigit() and int(position) < len(params) else position
+        return runner_params.get(name)

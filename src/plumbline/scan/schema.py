@@ -1,0 +1,203 @@
+"""Tables and their constraints, from DDL text; and one merged view over every source.
+
+A table can be described piecemeal: `CREATE TABLE` in one file, `ALTER TABLE ... ADD CONSTRAINT`
+in a migration, an ORM model elsewhere. Each source yields a partial `Table`; `merge` unions them
+by name, so a constraint declared anywhere counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from plumbline.scan.facts import Column, Span, Table
+from plumbline.scan.sql import normalise
+
+_STATEMENT_END = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|;", re.S)
+_DDL_HINT = re.compile(r"\b(create\s+(unique\s+)?(table|index)|alter\s+table)\b", re.I)
+
+
+def looks_like_ddl(text: str) -> bool:
+    return bool(_DDL_HINT.search(text))
+
+
+def statements(text: str) -> list[tuple[str, int]]:
+    """Split SQL text at top-level semicolons; each statement with the 0-based line it starts on."""
+    pieces, start = [], 0
+    for match in _STATEMENT_END.finditer(text):
+        if match.group(0) == ";":
+            pieces.append((text[start:match.start()], start))
+            start = match.end()
+    pieces.append((text[start:], start))
+    result = []
+    for piece, offset in pieces:
+        stripped = piece.lstrip()
+        if not stripped or not _DDL_HINT.search(stripped):
+            continue
+        lead = len(piece) - len(stripped)
+        result.append((stripped, text.count("\n", 0, offset + lead)))
+    return result
+
+
+def tables_from_ddl(text: str, path: str, first_line: int = 1) -> list[Table]:
+    """Partial tables from the CREATE TABLE / ALTER TABLE / CREATE UNIQUE INDEX statements in `text`."""
+    tables = []
+    for statement, line_offset in statements(text):
+        sql, _ = normalise(statement)
+        try:
+            tree = sqlglot.parse_one(sql, read="postgres")
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+            continue
+        line = first_line + line_offset
+        table = _table(tree, statement, path, line)
+        if table is not None:
+            tables.append(table)
+    return tables
+
+
+def _column_line(statement: str, name: str, line: int) -> int:
+    match = re.search(rf"^\s*\"?{re.escape(name)}\"?\s", statement, re.M | re.I)
+    return line + statement.count("\n", 0, match.start()) + (1 if statement[match.start()] == "\n" else 0) if match else line
+
+
+def _identifiers(nodes) -> tuple[str, ...]:
+    return tuple(node.name.lower() for node in nodes if hasattr(node, "name") and node.name)
+
+
+def _reference(node: exp.Expression) -> str | None:
+    reference = node.find(exp.Reference)
+    if reference is None:
+        return None
+    target = reference.this
+    table = target.this if isinstance(target, exp.Schema) else target
+    columns = _identifiers(target.expressions) if isinstance(target, exp.Schema) else ()
+    name = table.name.lower() if isinstance(table, exp.Table) else str(table).lower()
+    return f"{name}.{columns[0] if columns else 'id'}"
+
+
+def _column(definition: exp.ColumnDef, statement: str, line: int) -> Column:
+    column = Column(
+        name=definition.name.lower(),
+        type=definition.args["kind"].sql().lower() if definition.args.get("kind") else None,
+        span=Span(_column_line(statement, definition.name, line)),
+    )
+    for constraint in definition.args.get("constraints") or []:
+        kind = constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint) else constraint
+        if isinstance(kind, exp.NotNullColumnConstraint):
+            column.nullable = bool(kind.args.get("allow_null"))
+        elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
+            column.primary_key, column.nullable, column.unique = True, False, True
+        elif isinstance(kind, exp.UniqueColumnConstraint):
+            column.unique = True
+        elif isinstance(kind, exp.CheckColumnConstraint):
+            column.check = True
+        elif isinstance(kind, exp.Reference) or kind is not None and kind.find(exp.Reference) is not None:
+            column.references = _reference(constraint)
+    return column
+
+
+def _table(tree: exp.Expression, statement: str, path: str, line: int) -> Table | None:
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
+        schema = tree.this
+        if not isinstance(schema, exp.Schema):
+            return None
+        table = Table(name=schema.this.name.lower(), path=path, span=Span(line))
+        for item in schema.expressions:
+            _add(table, item, statement, line)
+        return table
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "INDEX":
+        index = tree.this
+        if not tree.args.get("unique") or not isinstance(index, exp.Index):
+            return None
+        params = index.args.get("params")
+        columns = [c for c in (params.args.get("columns") or [])] if params is not None else []
+        names = tuple(col.name.lower() for c in columns for col in [c.find(exp.Column)] if col is not None)
+        table_name = index.args["table"].name.lower()
+        return Table(name=table_name, path=path, span=Span(line), unique_sets=[names] if names else [])
+    if isinstance(tree, exp.Alter) and str(tree.args.get("kind", "")).upper() == "TABLE":
+        table = Table(name=tree.this.name.lower(), path=path, span=Span(line))
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
+                table.columns[action.name.lower()] = Column(action.name.lower(), nullable=False, span=Span(line))
+            elif isinstance(action, exp.AddConstraint):
+                for item in action.expressions:
+                    _add(table, item, statement, line)
+            else:
+                _add(table, action, statement, line)
+        return table
+    return None
+
+
+def _add(table: Table, item: exp.Expression, statement: str, line: int) -> None:
+    """Add a column definition or a table constraint to `table`."""
+    if isinstance(item, exp.ColumnDef):
+        column = _column(item, statement, line)
+        table.columns[column.name] = column
+        return
+    node = item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item
+    if isinstance(node, exp.UniqueColumnConstraint):
+        schema = node.this
+        names = _identifiers(schema.expressions) if isinstance(schema, exp.Schema) else _identifiers([schema])
+        if names:
+            table.unique_sets.append(names)
+    elif isinstance(node, exp.PrimaryKey):
+        names = _identifiers(node.expressions)
+        table.unique_sets.append(names)
+        for name in names:
+            table.columns.setdefault(name, Column(name)).primary_key = True
+    elif isinstance(node, exp.ForeignKey):
+        target = _reference(node)
+        for name in _identifiers(node.expressions):
+            table.columns.setdefault(name, Column(name, span=Span(line))).references = target
+    elif isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
+        for column in node.find_all(exp.Column):
+            table.columns.setdefault(column.name.lower(), Column(column.name.lower(), span=Span(line))).check = True
+
+
+def merge(tables: list[Table]) -> dict[str, Table]:
+    """One table per name: the first full definition, with every constraint from every source."""
+    merged: dict[str, Table] = {}
+    for table in sorted(tables, key=lambda t: not t.columns):
+        current = merged.get(table.name)
+        if current is None:
+            merged[table.name] = Table(
+                name=table.name, path=table.path, span=table.span, model=table.model, versioned=table.versioned,
+                columns={name: _copy(column, table) for name, column in table.columns.items()},
+                unique_sets=list(table.unique_sets),
+            )
+            continue
+        current.model = current.model or table.model
+        current.versioned = current.versioned or table.versioned
+        current.unique_sets.extend(table.unique_sets)
+        for name, column in table.columns.items():
+            existing = current.columns.get(name)
+            if existing is None:
+                current.columns[name] = _copy(column, table)
+                continue
+            existing.nullable = existing.nullable and column.nullable
+            existing.unique = existing.unique or column.unique
+            existing.primary_key = existing.primary_key or column.primary_key
+            existing.references = existing.references or column.references
+            existing.check = existing.check or column.check
+            existing.type = existing.type or column.type
+    return merged
+
+
+def _copy(column: Column, table: Table) -> Column:
+    return Column(**{**vars(column), "path": column.path or table.path})
+
+
+def is_unique(table: Table, column: str) -> bool:
+    spec = table.columns.get(column)
+    if spec is not None and (spec.unique or spec.primary_key):
+        return True
+    return any(names == (column,) for names in table.unique_sets)
+
+
+def unique_covering(table: Table, columns: set[str]) -> bool:
+    """Some unique key is made only of `columns` (so rows agreeing on them cannot be duplicated)."""
+    if any(is_unique(table, column) for column in columns):
+        return True
+    return any(names and set(names) <= columns for names in table.unique_sets)

@@ -1,0 +1,249 @@
+"""SQL text -> what a statement reads, writes, locks and filters on, with sqlglot.
+
+Parameters are numbered in text order whatever the driver's style (`%s`, `%(name)s`, `:name`,
+`$1`, `?`), so a predicate can be tied to the Python value passed for it. Text interpolated by
+Python formatting arrives as holes (`__pl_hole_N__`) so that it can be tied to its value too.
+CockroachDB extensions that sqlglot does not know (`UPSERT`, `AS OF SYSTEM TIME`, `INTERLEAVE`)
+are normalised away first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+HOLE = "__pl_hole_{}__"
+HOLE_RE = re.compile(r"__pl_hole_(\d+)__")
+
+_TXN_CONTROL = re.compile(
+    r"^\s*(?P<verb>begin|start\s+transaction|commit|end|rollback|savepoint|release|set|show)\b(?P<rest>.*)$",
+    re.I | re.S,
+)
+_COCKROACH_ONLY = [
+    (re.compile(r"\bAS\s+OF\s+SYSTEM\s+TIME\s+('(?:[^']|'')*'|[^\s;]+(?:\([^)]*\))?)", re.I), ""),
+    (re.compile(r"\bINTERLEAVE\s+IN\s+PARENT\s+\w+\s*\([^)]*\)", re.I), ""),
+]
+_UPSERT = re.compile(r"^\s*UPSERT\s+INTO\b", re.I)
+# Placeholders outside quoted strings: %(name)s, %s, $1, ?, :name (but not ::type casts).
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|%\((\w+)\)s|%s|%%|\$(\d+)|\?|(?<![:\w]):(\w+)", re.S)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a position in the statement holds: a bound parameter, an interpolated hole, or a constant."""
+
+    kind: str  # "param" | "hole" | "const" | "expr"
+    key: str = ""  # parameter position ("0", "1"…) or name; hole number
+
+
+@dataclass(frozen=True)
+class ParsedSql:
+    action: str  # read insert update delete upsert | begin commit rollback savepoint set | ddl other
+    table: str | None = None
+    keys: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    guards: tuple[str, ...] = ()
+    writes: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    atomic: tuple[str, ...] = ()
+    decrements: tuple[str, ...] = ()  # atomic columns set to themselves minus something
+    for_update: bool = False
+    on_conflict: bool = False
+    isolation: str | None = None
+    error: str | None = None
+
+
+def normalise(text: str) -> tuple[str, bool]:
+    """Placeholders renamed to :__pN in text order; CockroachDB-only syntax removed. Returns (sql, upsert)."""
+    counter = iter(range(10_000))
+
+    def rename(match: re.Match) -> str:
+        token = match.group(0)
+        if token.startswith(("'", '"')):
+            return token
+        if token == "%%":
+            return "%"
+        if match.group(1):
+            return f":{match.group(1)}"
+        if match.group(2):
+            return f":__p{int(match.group(2)) - 1}"
+        if match.group(3):
+            return token
+        return f":__p{next(counter)}"
+
+    sql = _TOKENS.sub(rename, text)
+    for pattern, replacement in _COCKROACH_ONLY:
+        sql = pattern.sub(replacement, sql)
+    upsert = bool(_UPSERT.match(sql))
+    if upsert:
+        sql = _UPSERT.sub("INSERT INTO", sql, count=1)
+    return sql, upsert
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> ParsedSql:
+    """Parse one statement. Never raises: an unparsable statement has `error` set."""
+    control = _TXN_CONTROL.match(text)
+    if control:
+        return _control(control.group("verb").lower(), control.group("rest"))
+    sql, upsert = normalise(text)
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as exc:
+        return ParsedSql(action="other", table=_guess_table(text), error=str(exc).splitlines()[0][:200])
+    if tree is None:
+        return ParsedSql(action="other", error="empty statement")
+    return _facts(tree, upsert)
+
+
+def _control(verb: str, rest: str) -> ParsedSql:
+    verb = verb.split()[0]
+    if verb in ("begin", "start"):
+        return ParsedSql(action="begin", isolation=_isolation(rest))
+    if verb in ("commit", "end"):
+        return ParsedSql(action="commit")
+    if verb == "rollback":
+        return ParsedSql(action="rollback" if "savepoint" not in rest.lower() else "savepoint")
+    if verb in ("savepoint", "release"):
+        return ParsedSql(action="savepoint")
+    return ParsedSql(action="set", isolation=_isolation(rest))
+
+
+def _isolation(text: str) -> str | None:
+    match = re.search(r"isolation\s+level\s+(serializable|repeatable\s+read|read\s+committed)", text, re.I)
+    if match:
+        return " ".join(match.group(1).lower().split())
+    match = re.search(r"default_transaction_isolation\s*(?:=|to)\s*'?([a-z ]+)'?", text, re.I)
+    return " ".join(match.group(1).lower().split()) if match else None
+
+
+def _guess_table(text: str) -> str | None:
+    match = re.search(r"\b(?:from|into|update|join)\s+([A-Za-z_][\w.]*)", text, re.I)
+    return _name(match.group(1)) if match else None
+
+
+def _name(qualified: str) -> str:
+    return qualified.split(".")[-1].strip('"').lower()
+
+
+def _table_of(node: exp.Expression | None) -> str | None:
+    table = node.find(exp.Table) if node is not None else None
+    return table.name.lower() if table is not None and table.name else None
+
+
+def _refs(node: exp.Expression | None) -> tuple[Ref, ...]:
+    """Parameters and holes inside `node`; a bare constant or other expression when it has none."""
+    if node is None:
+        return ()
+    refs = [Ref("param", p.name.removeprefix("__p")) for p in node.find_all(exp.Placeholder)]
+    refs += [Ref("hole", m) for m in HOLE_RE.findall(node.sql())]
+    if refs:
+        return tuple(refs)
+    return (Ref("const"),) if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)) else (Ref("expr"),)
+
+
+def _strip(node: exp.Expression) -> exp.Expression:
+    """The column or value under parentheses, casts and case folding: lower(email) is a key on email."""
+    while isinstance(node, (exp.Paren, exp.Cast, exp.Lower, exp.Upper, exp.Trim)):
+        node = node.this
+    return node
+
+
+def _conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
+    if where is None:
+        return []
+    node = where.this if isinstance(where, exp.Where) else where
+    node = _strip(node)
+    if isinstance(node, exp.And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _predicates(where: exp.Expression | None) -> tuple[dict[str, tuple[Ref, ...]], tuple[str, ...]]:
+    keys: dict[str, tuple[Ref, ...]] = {}
+    guards: list[str] = []
+    for conjunct in _conjuncts(where):
+        if isinstance(conjunct, (exp.EQ, exp.In)):
+            left, right = _strip(conjunct.this), conjunct.args.get("expression")
+            if isinstance(conjunct, exp.In):
+                right = conjunct
+            if isinstance(left, exp.Column) and right is not None and not isinstance(_strip(right), exp.Column):
+                keys[left.name.lower()] = keys.get(left.name.lower(), ()) + _refs(right)
+                continue
+            if isinstance(right, exp.Expression) and isinstance(_strip(right), exp.Column) and not isinstance(
+                left, exp.Column
+            ):
+                keys[_strip(right).name.lower()] = _refs(left)
+                continue
+            if isinstance(left, exp.Column) and isinstance(right, exp.Expression) and isinstance(_strip(right), exp.Column):
+                continue  # a join condition
+        guards.extend(column.name.lower() for column in conjunct.find_all(exp.Column))
+    return keys, tuple(dict.fromkeys(guards))
+
+
+def _assignments(expressions: list[exp.Expression]):
+    """SET list -> (column -> value refs, atomic columns, atomic columns that decrease)."""
+    writes: dict[str, tuple[Ref, ...]] = {}
+    atomic: list[str] = []
+    decrements: list[str] = []
+    for assignment in expressions:
+        if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
+            continue
+        column = assignment.this.name.lower()
+        value = assignment.expression
+        if any(c.name.lower() == column for c in value.find_all(exp.Column)):
+            atomic.append(column)
+            if isinstance(_strip(value), exp.Sub):
+                decrements.append(column)
+        else:
+            writes[column] = _refs(value)
+    return writes, tuple(atomic), tuple(decrements)
+
+
+def _facts(tree: exp.Expression, upsert: bool) -> ParsedSql:
+    if isinstance(tree, exp.Select):
+        keys, guards = _predicates(tree.args.get("where"))
+        locks = tree.args.get("locks") or []
+        return ParsedSql(
+            action="read", table=_table_of(tree.args.get("from") or tree.args.get("from_")),
+            keys=keys, guards=guards, for_update=bool(locks),
+        )
+    if isinstance(tree, exp.Update):
+        keys, guards = _predicates(tree.args.get("where"))
+        writes, atomic, decrements = _assignments(tree.expressions)
+        return ParsedSql(action="update", table=_table_of(tree.this), keys=keys, guards=guards,
+                         writes=writes, atomic=atomic, decrements=decrements)
+    if isinstance(tree, exp.Delete):
+        keys, guards = _predicates(tree.args.get("where"))
+        return ParsedSql(action="delete", table=_table_of(tree.this), keys=keys, guards=guards)
+    if isinstance(tree, exp.Insert):
+        return _insert(tree, upsert)
+    if isinstance(tree, (exp.Create, exp.Alter, exp.Drop)):
+        return ParsedSql(action="ddl", table=_table_of(tree.this))
+    if isinstance(tree, (exp.Union, exp.Subquery)):
+        return ParsedSql(action="read", table=_table_of(tree))
+    return ParsedSql(action="other", table=_table_of(tree))
+
+
+def _insert(tree: exp.Insert, upsert: bool) -> ParsedSql:
+    target = tree.this
+    columns = [c.name.lower() for c in target.expressions] if isinstance(target, exp.Schema) else []
+    writes: dict[str, tuple[Ref, ...]] = {}
+    source = tree.expression
+    if isinstance(source, exp.Values) and source.expressions:
+        first = source.expressions[0]
+        values = first.expressions if isinstance(first, exp.Tuple) else [first]
+        for column, value in zip(columns, values):
+            writes[column] = _refs(value)
+    else:
+        writes = {column: (Ref("expr"),) for column in columns}
+    conflict = tree.args.get("conflict")
+    atomic: tuple[str, ...] = ()
+    if conflict is not None and conflict.args.get("expressions"):
+        _, atomic, _ = _assignments(conflict.args["expressions"])
+    return ParsedSql(
+        action="upsert" if upsert or conflict is not None else "insert",
+        table=_table_of(target), writes=writes, atomic=atomic, on_conflict=upsert or conflict is not None,
+    )
