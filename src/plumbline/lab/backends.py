@@ -89,11 +89,11 @@ class EmbeddedPostgres:
         self.url: str | None = None
 
     def start(self) -> str:
-        import pgserver
-
         self._workdir = tempfile.mkdtemp(prefix="plumbline-pg-")
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # pgserver warns at import when XDG_RUNTIME_DIR is unset
+            import pgserver
+
             logging.getLogger("pgserver").setLevel(logging.WARNING)
             try:
                 self._server = pgserver.get_server(self._workdir, cleanup_mode="delete")
@@ -135,12 +135,21 @@ class DynamoConfig:
 
     def client(self, service: str = "dynamodb"):
         import boto3
+
+        return boto3.client(service, config=self._config(), **self._session_args())
+
+    def resource(self):
+        import boto3
+
+        return boto3.resource("dynamodb", config=self._config(), **self._session_args())
+
+    @staticmethod
+    def _config():
         from botocore.config import Config
 
-        config = Config(
+        return Config(
             max_pool_connections=64, connect_timeout=5, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
         )
-        return boto3.client(service, config=config, **self._session_args())
 
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}{name}"

@@ -1,0 +1,236 @@
+"""The `plumbline` command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from plumbline import __version__
+from plumbline.findings import SEVERITIES, FindingsDocument, at_least
+from plumbline.report import FORMATS
+
+EXIT_USAGE = 2
+
+backend_options = [
+    click.option(
+        "--backend",
+        type=click.Choice(["embedded", "postgres", "cockroach"]),
+        default="embedded",
+        show_default=True,
+        help="SQL backend of the bank app: embedded PostgreSQL at SERIALIZABLE, or a server given by --dsn.",
+    ),
+    click.option("--dsn", metavar="URL", help="postgresql://... or cockroachdb://... of a running server."),
+    click.option(
+        "--dynamodb-endpoint", metavar="URL", help="DynamoDB-compatible endpoint (default: an embedded moto server)."
+    ),
+]
+
+
+def with_backend_options(command):
+    for option in reversed(backend_options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="plumbline")
+def main() -> None:
+    """Find, prove and fix integrity failures in Flask APIs on CockroachDB and DynamoDB."""
+
+
+def _lab_call(console: Console, call):
+    """Run `call()`; a missing 'lab' extra or an unusable backend becomes a clear error and exit 2."""
+    from plumbline.lab.backends import BackendError
+
+    try:
+        return call()
+    except ImportError as exc:
+        console.print(f"[red]error:[/red] the lab needs the 'lab' extra ({exc.name} is missing): "
+                      "pip install 'plumbline[lab]'")
+    except BackendError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+    sys.exit(EXIT_USAGE)
+
+
+def _start_lab(**options):
+    from plumbline.lab.runner import Lab
+
+    return Lab(**options).start()
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+@main.command()
+@with_backend_options
+@click.option("--json", "as_json", is_flag=True, help="Print one line of JSON (URLs and tokens) once ready.")
+def lab(backend: str, dsn: str | None, dynamodb_endpoint: str | None, as_json: bool) -> None:
+    """Serve the lab: two Flask apps, each as a vulnerable and a hardened twin, on 127.0.0.1."""
+    err = Console(stderr=True)
+    running = _lab_call(err, lambda: _start_lab(backend=backend, dsn=dsn, dynamodb_endpoint=dynamodb_endpoint))
+    try:
+        if as_json:
+            click.echo(json.dumps(running.describe(), separators=(",", ":")))
+            sys.stdout.flush()
+        else:
+            _print_lab(Console(), running)
+        _wait_for_stop()
+    finally:
+        running.stop()
+    if not as_json:
+        err.print("lab stopped")
+
+
+def _print_lab(console: Console, running) -> None:
+    sql = "embedded PostgreSQL (SERIALIZABLE)" if running.dsn is None else f"{running.backend} at --dsn"
+    table = Table(title="plumbline lab", title_justify="left")
+    for column in ("app", "twin", "url", "backend"):
+        table.add_column(column)
+    for app, twins in running.twins.items():
+        store = sql if app == "bank" else "DynamoDB" + (" (moto)" if running.dynamodb_endpoint is None else "")
+        for twin, info in twins.items():
+            table.add_row(app, twin, info.url, store)
+    console.print(table)
+    console.print("Identities (send as 'Authorization: Bearer TOKEN'; each twin issued its own):")
+    for app, twins in running.twins.items():
+        for twin, info in twins.items():
+            for name, token in info.identities.items():
+                console.print(f"  {app}/{twin} {name}: {token}")
+    console.print("OpenAPI: <url>/openapi.json. Ctrl-C to stop.")
+
+
+@main.command()
+@with_backend_options
+def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
+    """A guided tour: every planted failure, driven against both twins of the lab."""
+    console = Console()
+
+    def tour() -> int:
+        from plumbline.lab.tour import demo as run_demo
+
+        return run_demo({"backend": backend, "dsn": dsn, "dynamodb_endpoint": dynamodb_endpoint}, console)
+
+    sys.exit(_lab_call(console, tour))
+
+
+def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
+    if not values:
+        return None
+    items = values if isinstance(values, tuple) else (values,)
+    return [part.strip().upper() for item in items for part in item.split(",") if part.strip()]
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rule ids or prefixes to run (PL1,PL203; default: all).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 when a finding is at least this severe "
+              "[default: low].")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Processes for parsing.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write .plumbline-cache/.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files and directories.")
+@click.option("--backend", type=click.Choice(["auto", "cockroachdb", "postgres"]),
+              help="Database the fixes are written for [default: auto, from the code].")
+def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend) -> None:
+    """Find integrity failures in Flask code on CockroachDB/PostgreSQL, statically."""
+    from plumbline.report import sarif, text
+    from plumbline.rules import matching
+    from plumbline.scan import ScanOptions, scan as run_scan
+    from plumbline.scan.config import ConfigError, load
+
+    err = Console(stderr=True)
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise click.UsageError(f"no such file or directory: {', '.join(missing)}")
+    try:
+        config, _ = load(paths[0])
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(EXIT_USAGE)
+    selected = _comma_list(select) or config.select
+    ignored = _comma_list(ignore) or config.ignore
+    for prefix in [*selected, *ignored]:
+        if not matching([prefix]):
+            raise click.UsageError(f"no rule matches {prefix!r} (see `plumbline rules`)")
+    options = ScanOptions(
+        select=selected, ignore=ignored, exclude=[*config.exclude, *exclude],
+        per_file_ignores=config.per_file_ignores, backend=backend or config.backend, jobs=jobs, cache=not no_cache,
+    )
+    started = time.perf_counter()
+    result = run_scan(list(paths), options)
+    elapsed = time.perf_counter() - started
+    document = result.document
+    stats = (f"{result.files} files, {result.lines} lines in {elapsed:.2f} s"
+             + (f" ({result.cached} from cache)" if result.cached else ""))
+    if output_format == "text":
+        if output is not None:
+            with open(output, "w", encoding="utf-8") as handle:
+                text.render(document, Console(file=handle, no_color=True, width=200), summary_extra=stats)
+        else:
+            text.render(document, Console(highlight=False), summary_extra=stats)
+    else:
+        rendered = document.to_json() if output_format == "json" else sarif.render(document)
+        if output is not None:
+            output.write_text(rendered + "\n", encoding="utf-8")
+        else:
+            click.echo(rendered)
+        err.print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False)
+    sys.exit(_exit_code(document, fail_on or config.fail_on))
+
+
+def _exit_code(document: FindingsDocument, fail_on: str) -> int:
+    return 1 if any(at_least(f.severity, fail_on) for f in document.findings) else 0
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(output_format: str) -> None:
+    """List every rule: id, name, severity, CWE and OWASP API Top 10 mapping."""
+    from plumbline.rules import all_rules
+
+    if output_format == "json":
+        click.echo(json.dumps([{"id": r.id, "name": r.name, "engine": r.engine, "severity": r.severity,
+                                "cwe": list(r.cwe), "owasp": r.owasp, "summary": r.summary} for r in all_rules()],
+                              indent=2))
+        return
+    table = Table(title="plumbline rules", title_justify="left")
+    for column in ("id", "name", "engine", "severity", "CWE", "OWASP", "summary"):
+        table.add_column(column)
+    for rule in all_rules():
+        table.add_row(rule.id, rule.name, rule.engine, rule.severity, ", ".join(map(str, rule.cwe)),
+                      rule.owasp or "", rule.summary)
+    Console().print(table)
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Show a rule's documentation: what it does, why it is bad, an example, and the fix per backend."""
+    from plumbline.rules import get
+
+    try:
+        rule = get(rule_id)
+    except KeyError:
+        raise click.UsageError(f"unknown rule {rule_id!r} (see `plumbline rules`)") from None
+    console = Console()
+    if console.is_terminal:
+        console.print(Markdown(rule.documentation()))
+    else:
+        click.echo(rule.documentation(), nl=False)
