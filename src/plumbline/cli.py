@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from plumbline import __version__
@@ -54,11 +55,14 @@ def _lab_call(console: Console, call):
     try:
         return call()
     except ImportError as exc:
-        console.print(f"[red]error:[/red] the lab needs the 'lab' extra ({exc.name} is missing): "
-                      "pip install 'plumbline[lab]'")
+        _error(console, f"the lab needs the 'lab' extra ({exc.name} is missing): pip install 'plumbline[lab]'")
     except BackendError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        _error(console, str(exc))
     sys.exit(EXIT_USAGE)
+
+
+def _error(console: Console, message: str) -> None:
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
 
 
 def _start_lab(**options):
@@ -162,7 +166,7 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     try:
         config, _ = load(paths[0])
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        _error(err, str(exc))
         sys.exit(EXIT_USAGE)
     selected = _comma_list(select) or config.select
     ignored = _comma_list(ignore) or config.ignore
@@ -191,7 +195,7 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
             output.write_text(rendered + "\n", encoding="utf-8")
         else:
             click.echo(rendered)
-        err.print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False)
+        err.print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False, soft_wrap=True)
     sys.exit(_exit_code(document, fail_on or config.fail_on))
 
 

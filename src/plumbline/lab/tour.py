@@ -41,7 +41,7 @@ def run_tour(lab: Lab, console: Console) -> list[TourStop]:
 def render(stops: list[TourStop], console: Console) -> None:
     for app in dict.fromkeys(stop.scenario.app for stop in stops):
         table = Table(title=f"lab app: {app}", show_lines=True, expand=True)
-        table.add_column("failure planted", ratio=2)
+        table.add_column("failure planted", ratio=2, overflow="fold")
         table.add_column("invariant", ratio=2)
         table.add_column("vulnerable twin", ratio=3)
         table.add_column("hardened twin", ratio=3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from plumbline.findings import Finding, FindingsDocument, Severity
 from plumbline.rules import Rule, all_rules
@@ -87,7 +88,8 @@ def _fingerprint(finding: Finding) -> str:
     location = finding.location
     place = {"source": lambda: location.path, "http": lambda: f"{location.method} {location.route}",
              "schema": lambda: f"{location.table}.{location.column}"}[location.kind]()
-    return hashlib.sha256(f"{finding.rule_id}\0{place}\0{finding.message}".encode()).hexdigest()[:32]
+    message = re.sub(r"\blines? \d+", "line", finding.message)
+    return hashlib.sha256(f"{finding.rule_id}\0{place}\0{message}".encode()).hexdigest()[:32]
 
 
 def _is_relative(target: str) -> bool:

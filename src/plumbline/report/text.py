@@ -36,11 +36,11 @@ def render(document: FindingsDocument, console: Console, *, summary_extra: str =
         console.print()
     by_rule = Counter((f.rule_id, f.rule_name) for f in document.findings)
     for (rule_id, name), number in sorted(by_rule.items()):
-        console.print(f"{number:>5}  {rule_id}  {name}", highlight=False)
+        console.print(f"{number:>5}  {rule_id}  {name}", highlight=False, soft_wrap=True)
     by_severity = Counter(f.severity for f in document.findings)
     counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])
     total = len(document.findings)
     line = f"Found {total} finding{'s' if total != 1 else ''}" + (f" ({counts})" if counts else "")
     if document.errors:
         line += f"; {len(document.errors)} file{'s' if len(document.errors) != 1 else ''} could not be scanned"
-    console.print(line + (f". {summary_extra}" if summary_extra else "."), highlight=False)
+    console.print(escape(line + (f". {summary_extra}" if summary_extra else ".")), highlight=False, soft_wrap=True)

@@ -133,6 +133,9 @@ def _extract_one(file: SourceFile, cache: "_Cache | None") -> Outcome:
         result = (None, ToolError(engine="scan", target=file.relative, message=str(exc)))
     except RecursionError:
         result = (None, ToolError(engine="scan", target=file.relative, message="skipped: nested too deeply to analyse"))
+    except Exception as exc:  # a bug of ours must cost one file, never the scan
+        message = f"internal error while analysing ({type(exc).__name__}: {exc}); please report it"
+        return None, ToolError(engine="scan", target=file.relative, message=message), lines, 0
     if cache is not None:
         cache.put(key, result)
     return (*result, lines, 0)

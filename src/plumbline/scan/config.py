@@ -52,5 +52,5 @@ def load(start: Path) -> tuple[ScanConfig, Path | None]:
     try:
         return ScanConfig.model_validate(section), path
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'section'}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: [tool.plumbline]: {problems}") from exc
