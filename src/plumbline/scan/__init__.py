@@ -35,7 +35,7 @@ from plumbline.scan.project import Project
 from plumbline.scan.python import extract
 from plumbline.scan.schema import tables_from_ddl
 
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 CACHE_DIRECTORY = ".plumbline-cache"
 
 

@@ -249,12 +249,18 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
     authenticated = project.authenticated(unit.function)
     scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
     reported: set[str] = set()
+    vouched: set[str] = set()  # client values an earlier owner-scoped, checked read showed to be the caller's
     for op in unit.ops:
+        if op.action == "read" and op.id in unit.checked and _scoped(op, unit):
+            vouched |= {origin for c, v in op.keys.items() if ID_COLUMN.match(c) and not v.identity
+                        for origin in v.client}
         if op.action not in ("read", "update", "delete") or not op.table or op.table in reported:
             continue
         client_keys = [c for c, v in op.keys.items() if v.client and ID_COLUMN.match(c)]
         if not client_keys or _scoped(op, unit) or op.table in scoped_tables:
             continue
+        if all(op.keys[c].client <= vouched for c in client_keys):
+            continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
         table = project.table(op.table)
         owner = next((c for c in table.columns if OWNER_COLUMN.match(c)), None) if table else None
         if owner is None and (authenticated or not op.mutates):
@@ -318,8 +324,8 @@ def _report_column(report: Report, rule_id: str, table: Table, column, message: 
 @schema_check("PL201")
 def missing_unique(project: Project, report: Report) -> None:
     for table, column in _columns(project):
-        if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name):
-            continue
+        if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name) or column.references:
+            continue  # a foreign key (invoices.customer_id -> customers) points at a row, it does not name this one
         if is_unique(table, column.name) or any(column.name in names for names in table.unique_sets):
             continue
         _report_column(report, "PL201", table, column,

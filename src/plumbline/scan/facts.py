@@ -86,6 +86,7 @@ class DataOp:
     retried: bool = False  # inside a retry of serialization failures
     handled: tuple[str, ...] = ()  # exception names caught around it
     dynamic_sql: bool = False  # the SQL text could not be recovered
+    own_connection: bool = False  # inside a connection block the function opens itself (`with pool.connection()`)
     # The if/else and try/except arms it sits in: (branch point, arm). Ops in different arms of one
     # branch point never run together.
     branch: tuple[tuple[int, int], ...] = ()

@@ -171,7 +171,8 @@ class _Inliner:
         txn, kind, retried = op.txn, op.txn_kind, op.retried
         if context is not None:
             retried = retried or context.retried
-            if context.force or kind == "implicit":
+            # A helper that opens its own connection runs its own transaction, not its caller's.
+            if context.force or kind == "implicit" and not op.own_connection:
                 txn, kind = context.txn, context.txn_kind
         if kind == "implicit" and op.api == "sql" and self.project.autocommit:
             txn, kind = next(self.ids), "autocommit"

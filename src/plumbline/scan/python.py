@@ -194,7 +194,9 @@ class FunctionVisitor:
         self.returns = NO_TAINT
         self.nested: list[Function] = []
         self.conn_names: set[str] = set()
+        self.cursor_names: set[str] = set()  # DB-API cursors: their results are fetched from the cursor itself
         self.branch: list[tuple[int, int]] = []
+        self.connection_depth = 0
 
     # ---- driving -------------------------------------------------------------------------------
 
@@ -248,6 +250,14 @@ class FunctionVisitor:
         value = self.value(node.value)
         for target in node.targets:
             self.assign(target, value, node)
+            if isinstance(target, ast.Name):
+                self.note_cursor(target.id, node.value)
+
+    def note_cursor(self, name: str, source: ast.expr) -> None:
+        if isinstance(source, ast.Call) and last_name(source.func) == "cursor":
+            self.cursor_names.add(name)
+        else:
+            self.cursor_names.discard(name)
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -298,9 +308,28 @@ class FunctionVisitor:
     def stmt_If(self, node: ast.If) -> None:
         test = self.value(node.test)
         self.record_condition(test)
+        before = self.txn_state()
         self.arm(node, 0, node.body)
+        after_body = self.txn_state()
+        self.restore_txn_state(before)
         self.arm(node, 1, node.orelse)
+        after_else = self.txn_state()
+        # An arm that leaves the handler (return, raise, abort) does not reach what follows: its commit or
+        # rollback does not end the transaction the code after the `if` runs in.
+        if _exits(node.body):
+            final = after_else
+        elif node.orelse and _exits(node.orelse):
+            final = after_body
+        else:
+            final = after_body if after_body != before else after_else
+        self.restore_txn_state(final)
         self.allow_list(node)
+
+    def txn_state(self) -> tuple[int, bool]:
+        return self.segment, self.begun
+
+    def restore_txn_state(self, state: tuple[int, bool]) -> None:
+        self.segment, self.begun = state
 
     def record_condition(self, test: Value) -> None:
         taint = test.taint
@@ -344,17 +373,20 @@ class FunctionVisitor:
         self.handled.append(names)
         self.arm(node, 0, node.body)
         self.handled.pop()
+        after_body = self.txn_state()
         for handler in node.handlers:
             if handler.name:
                 self.scope.names[handler.name] = UNKNOWN
             self.arm(node, 1, handler.body)
+            if _exits(handler.body):
+                self.restore_txn_state(after_body)  # a handler that returns or re-raises does not go on
         self.arm(node, 0, node.orelse)
         self.block(node.finalbody)
 
     stmt_TryStar = stmt_Try
 
     def stmt_With(self, node: ast.With) -> None:
-        opened_explicit = 0
+        opened_explicit = opened_connection = 0
         for item in node.items:
             context = item.context_expr
             kind = self.context_kind(context)
@@ -364,11 +396,16 @@ class FunctionVisitor:
                 opened_explicit += 1
             elif kind == "connection":
                 self.segment = next(self.ctx.txn_ids)
+                opened_connection += 1
             if item.optional_vars is not None:
                 if kind in ("connection", "transaction") and isinstance(item.optional_vars, ast.Name):
                     self.conn_names.add(item.optional_vars.id)
+                if isinstance(item.optional_vars, ast.Name):
+                    self.note_cursor(item.optional_vars.id, context)
                 self.assign(item.optional_vars, value if kind is None else UNKNOWN, node)
+        self.connection_depth += opened_connection
         self.block(node.body)
+        self.connection_depth -= opened_connection
         for _ in range(opened_explicit):
             self.explicit.pop()
         if any(self.context_kind(item.context_expr) == "connection" for item in node.items):
@@ -412,7 +449,8 @@ class FunctionVisitor:
         op = DataOp(
             id=next(self.ctx.ids), span=span(node), txn=txn, txn_kind=kind,
             retried=self.retry_depth > 0 or self.function.retries,
-            handled=tuple(name for names in self.handled for name in names), branch=tuple(self.branch), **fields,
+            handled=tuple(name for names in self.handled for name in names), branch=tuple(self.branch),
+            own_connection=self.connection_depth > 0, **fields,
         )
         self.function.ops.append(op)
         return op
@@ -522,6 +560,15 @@ class FunctionVisitor:
                     taint = replace(taint, cast=True)
                 parts.append(("__pl_hole_0__", (taint,)))
         return concat(parts)
+
+    def expr_IfExp(self, node: ast.IfExp) -> Value:
+        """`a if test else b` is a or b: the test decides which, its data does not flow into the result."""
+        self.record_condition(self.value(node.test))
+        body, orelse = self.value(node.body), self.value(node.orelse)
+        merged = union(body, orelse)
+        if body.constant and orelse.constant:
+            return replace(merged, constant=True)
+        return merged
 
     def expr_BinOp(self, node: ast.BinOp) -> Value:
         left, right = self.value(node.left), self.value(node.right)
@@ -650,9 +697,15 @@ class FunctionVisitor:
                                                                   or keywords.get("vars"))
             if parameters is None and keywords and arguments[0].text is not None:
                 parameters = Value(fields=tuple(keywords.items()))
-            return self.sql_op(node, arguments[0], parameters)
+            result = self.sql_op(node, arguments[0], parameters)
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                    func.value.id in self.cursor_names:
+                self.scope.names[func.value.id] = result  # cur.fetchone() now returns this statement's rows
+            return result
         if name in ("text", "TextClause", "literal_column") and arguments:
             return arguments[0]
+        if name in ("bindparams", "columns") and receiver is not None and receiver.text is not None:
+            return receiver  # text("... :code").bindparams(code=code): the values are bound, the text unchanged
         if name in ("SQL", "Composed") and arguments and arguments[0].text is not None:
             return replace(arguments[0], safe_text=True)
         if name == "format" and receiver is not None and receiver.text is not None:
@@ -693,7 +746,10 @@ class FunctionVisitor:
         if receiver is not None and receiver.instance_of and name in ("to_dict", "serialize", "as_dict"):
             return Value(taint=receiver.taint)
 
-        if name[:1].isupper() and not receiver and self.ctx.resolve(name) == name and name not in self.ctx.function_names:
+        # A class called by name: a model imported from the models module is constructed here as well as one
+        # defined in this file (only a created object added to a session becomes an INSERT).
+        if name[:1].isupper() and isinstance(func, ast.Name) and not name.isupper() and \
+                name not in self.ctx.function_names:
             return Value(instance_of=name, created=True, taint=union(*arguments, *keywords.values()).taint,
                          fields=tuple(keywords.items()))
         return self.project_call(node, qualified or name, arguments, keywords, receiver)
@@ -736,7 +792,10 @@ class FunctionVisitor:
                 dotted(func.value) in ("sa", "sqlalchemy", "db"):
             target = node.args[0] if node.args else None
             model = last_name(target) if target is not None else ""
-            if isinstance(target, ast.Attribute) and not self.looks_like_model(target):
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and \
+                    target.value.attr == "c":
+                model = last_name(target.value.value)  # select(items.c.quantity): a Core table's column
+            elif isinstance(target, ast.Attribute) and not self.looks_like_model(target):
                 model = last_name(target.value) if self.looks_like_model(target.value) else model
             if not model:
                 return None
@@ -764,6 +823,8 @@ class FunctionVisitor:
             for argument_node in node.args:
                 self.predicate(argument_node, keys, guards)
             return Value(query=query.adding(keys=tuple(keys), guards=tuple(guards)))
+        if name in ("on_conflict_do_nothing", "on_conflict_do_update") and query.action == "insert":
+            return Value(query=replace(query, action="upsert"))  # postgresql.insert(...).on_conflict_do_...()
         if name in ("with_for_update", "with_lockmode", "populate_existing"):
             return Value(query=replace(query, for_update=query.for_update or name != "populate_existing"))
         if name in ("get", "get_or_404") and arguments:
