@@ -8,6 +8,7 @@ import random
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from decimal import Decimal
 
@@ -416,3 +417,16 @@ def test_openapi_bounds_match_the_hardened_validation():
     assert set(schemas["Transfer"]["properties"]) == set(hardened.Transfer.model_fields)
     assert schemas["Transfer"]["properties"]["amount"]["maximum"] == hardened.MAX_BALANCE
     assert str(hardened.MAX_DATA_BYTES // 1024) in new_record["properties"]["data"]["description"]
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_registration_keeps_emails_unique_under_concurrency(records_lab, twin):
+    """Registration is shared code, not a planted failure: both twins must refuse a duplicate email."""
+    email = f"dup-{uuid.uuid4().hex[:8]}@lab.example"
+    url = records_lab[twin].url
+
+    def register(_):
+        return httpx.post(f"{url}/users", json={"email": email, "name": "Dup"}, timeout=30).status_code
+
+    statuses = burst(12, register)
+    assert sorted(statuses) == [201] + [409] * 11, statuses

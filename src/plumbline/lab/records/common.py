@@ -152,9 +152,18 @@ def create_user():
     user_id = str(uuid.uuid4())
     token = secrets.token_urlsafe(32)
     names = storage().names
-    # One transaction: a user never exists without its token, nor a token without its user.
-    storage().client.transact_write_items(
-        TransactItems=[
+    # One transaction: a user never exists without its token, nor a token without its user; and the
+    # conditional put of the email item makes the email unique (a concurrent duplicate is cancelled).
+    client = storage().client
+    try:
+        client.transact_write_items(TransactItems=[
+            {
+                "Put": {
+                    "TableName": names.emails,
+                    "Item": {"email": new.email.lower(), "user_id": user_id},
+                    "ConditionExpression": "attribute_not_exists(email)",
+                }
+            },
             {
                 "Put": {
                     "TableName": names.users,
@@ -169,8 +178,12 @@ def create_user():
                     "ConditionExpression": "attribute_not_exists(token_hash)",
                 }
             },
-        ]
-    )
+        ])
+    except client.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return error("email already registered", 409)
+        raise
     return jsonify(id=user_id, token=token), 201
 
 

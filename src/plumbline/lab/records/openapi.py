@@ -59,6 +59,7 @@ SPEC: dict = {
                 "responses": {
                     "201": _ok("Registered.", "UserCreated"),
                     "400": BAD_REQUEST,
+                    "409": _error("The email is already registered."),
                     "422": INVALID,
                 },
             }

@@ -15,13 +15,14 @@ from plumbline.lab.backends import DynamoConfig
 @dataclass(frozen=True)
 class TableNames:
     users: str
+    emails: str  # one item per registered email: the database keeps emails unique
     tokens: str
     records: str
     aggregates: str
     stream_events: str | None = None
 
     def all(self) -> list[str]:
-        names = [self.users, self.tokens, self.records, self.aggregates]
+        names = [self.users, self.emails, self.tokens, self.records, self.aggregates]
         return names + ([self.stream_events] if self.stream_events else [])
 
 
@@ -38,6 +39,7 @@ def create_tables(dynamo: DynamoConfig, twin: str) -> TableNames:
     """Create this twin's tables (PAY_PER_REQUEST) and wait until every one is ACTIVE."""
     names = TableNames(
         users=dynamo.table_name("users"),
+        emails=dynamo.table_name("emails"),
         tokens=dynamo.table_name("tokens"),
         records=dynamo.table_name("records"),
         aggregates=dynamo.table_name("aggregates"),
@@ -45,6 +47,7 @@ def create_tables(dynamo: DynamoConfig, twin: str) -> TableNames:
     )
     definitions = {
         names.users: _key_schema("user_id"),
+        names.emails: _key_schema("email"),
         names.tokens: _key_schema("token_hash"),
         names.records: {
             **_key_schema("user_id", "record_id"),
