@@ -246,3 +246,36 @@ def test_rules_lists_every_rule_and_explain_prints_the_documentation():
         assert heading in page.output
     unknown = runner.invoke(main, ["explain", "PL999"])
     assert unknown.exit_code == 2 and "unknown rule" in unknown.output
+
+
+def test_an_internal_error_in_a_check_costs_that_check_only(tmp_path, monkeypatch):
+    from plumbline.scan import checks
+
+    def broken(unit, report):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(checks.UNIT_CHECKS, "PL101", broken)
+    write(tmp_path, {"app.py": APP})
+    code, document = findings(tmp_path)
+    assert ("app.py", 20, "PL102") in rules_at(document)
+    assert not any(f.rule_id == "PL101" for f in document.findings)
+    assert any("internal error in PL101 (RuntimeError: boom)" in e.message for e in document.errors)
+    assert code == 1
+
+
+def test_migrations_and_alter_fragments_are_not_judged_as_tables(tmp_path):
+    write(tmp_path, {
+        "models.py": "from sqlalchemy import Column, Integer, String, ForeignKey\nfrom db import Base\n\n\n"
+                     "class User(Base):\n    __tablename__ = 'users'\n    id = Column(Integer, primary_key=True)\n"
+                     "    email = Column(String, unique=True, nullable=False)\n",
+        "migrations/versions/0002_acl.py": (
+            "from alembic import op\n\n\ndef upgrade():\n"
+            "    op.execute('ALTER TABLE principals ADD CONSTRAINT valid CHECK (user_id IS NOT NULL OR email IS NOT NULL)')\n"
+            "    op.create_foreign_key(None, 'principals', 'users', ['user_id'], ['id'])\n"
+            "    for row in op.get_bind().execute('SELECT id, name FROM principals WHERE id = 1'):\n"
+            "        op.get_bind().execute('UPDATE principals SET name = %s WHERE id = %s', (row[1].strip(), row[0]))\n"
+        ),
+    })
+    code, document = findings(tmp_path)
+    assert document.findings == (), [f.message for f in document.findings]
+    assert code == 0

@@ -7,7 +7,10 @@ files -> facts per module (cached by content hash, optionally in parallel) -> on
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
+import json
+import logging
 import os
 import pickle
 import sys
@@ -35,7 +38,6 @@ from plumbline.scan.project import Project
 from plumbline.scan.python import extract
 from plumbline.scan.schema import tables_from_ddl
 
-FACTS_VERSION = "2"
 CACHE_DIRECTORY = ".plumbline-cache"
 
 
@@ -64,11 +66,29 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
     files, problems = discover(paths, root, tuple(options.exclude))
     errors = [ToolError(engine="scan", target=target, message=message) for target, message in problems]
     cache = _Cache(root) if options.cache else None
+    # sqlglot reports statements it parses as a generic command on stderr; they are facts we do without.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    # Facts are long-lived and acyclic: the collector's full passes over them only cost time.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        return _scan(files, errors, root, cache, options)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: "_Cache | None",
+          options: ScanOptions) -> ScanResult:
+    contents = [_read(file) for file in files]
+    lines = sum(content.lines for content in contents)
+    tree_key = _tree_key(contents, options)
+    if cache is not None:
+        stored = cache.get(tree_key)
+        if isinstance(stored, FindingsDocument):
+            return ScanResult(document=stored, root=root, files=len(files), lines=lines, cached=len(files))
     modules: list[ModuleFacts] = []
-    lines = cached = 0
-    for outcome in _extract_all(files, cache, options.jobs):
-        facts, error, line_count, hit = outcome
-        lines += line_count
+    cached = 0
+    for facts, error, hit in _extract_all(contents, cache, options.jobs):
         cached += hit
         if error is not None:
             errors.append(error)
@@ -76,10 +96,47 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
             modules.append(facts)
     project = Project.build(modules, options.backend)
     selected = matching(options.select) - matching(options.ignore)
-    findings = [f for f in checks.run(project, selected) if not _suppressed(f, modules, options)]
+    found, check_errors = checks.run(project, selected)
+    errors.extend(check_errors)
+    findings = [f for f in found if not _suppressed(f, modules, options)]
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     document = FindingsDocument(findings=tuple(findings), errors=tuple(errors))
+    if cache is not None:
+        cache.put(tree_key, document)
     return ScanResult(document=document, root=root, files=len(files), lines=lines, cached=cached)
+
+
+@dataclass(frozen=True)
+class _Content:
+    """A file as read: its bytes and content key, or why it could not be read."""
+
+    file: SourceFile
+    data: bytes | None
+    key: str
+    error: str | None = None
+
+    @property
+    def lines(self) -> int:
+        return self.data.count(b"\n") + 1 if self.data is not None else 0
+
+
+def _read(file: SourceFile) -> _Content:
+    try:
+        data = read_bytes(file.path)
+    except FileError as exc:
+        return _Content(file, None, f"error:{file.relative}:{exc}", str(exc))
+    key = hashlib.sha256(b"\0".join([data, file.relative.encode(), module_name(file.path).encode()])).hexdigest()
+    return _Content(file, data, key)
+
+
+def _tree_key(contents: list[_Content], options: ScanOptions) -> str:
+    """Everything a scan's result depends on: every file's content and place, and the options."""
+    settings = json.dumps([sorted(options.select), sorted(options.ignore), options.backend,
+                           sorted((k, sorted(v)) for k, v in options.per_file_ignores.items())])
+    digest = hashlib.sha256(settings.encode())
+    for content in contents:
+        digest.update(content.key.encode())
+    return "tree-" + digest.hexdigest()
 
 
 def _suppressed(finding: Finding, modules: list[ModuleFacts], options: ScanOptions) -> bool:
@@ -99,28 +156,25 @@ def _suppressed(finding: Finding, modules: list[ModuleFacts], options: ScanOptio
 # ---- facts per file ----------------------------------------------------------------------------------
 
 
-Outcome = tuple[ModuleFacts | None, ToolError | None, int, int]
+Outcome = tuple[ModuleFacts | None, ToolError | None, int]
 
 
-def _extract_all(files: list[SourceFile], cache: "_Cache | None", jobs: int) -> list[Outcome]:
-    if jobs <= 1 or len(files) < 2 * jobs:
-        return [_extract_one(file, cache) for file in files]
-    chunk = max(1, len(files) // (jobs * 8))
+def _extract_all(contents: list[_Content], cache: "_Cache | None", jobs: int) -> list[Outcome]:
+    if jobs <= 1 or len(contents) < 2 * jobs:
+        return [_extract_one(content, cache) for content in contents]
+    chunk = max(1, len(contents) // (jobs * 8))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_extract_one, files, [cache] * len(files), chunksize=chunk))
+        return list(pool.map(_extract_one, contents, [cache] * len(contents), chunksize=chunk))
 
 
-def _extract_one(file: SourceFile, cache: "_Cache | None") -> Outcome:
-    try:
-        data = read_bytes(file.path)
-    except FileError as exc:
-        return None, ToolError(engine="scan", target=file.relative, message=str(exc)), 0, 0
-    lines = data.count(b"\n") + 1
-    key = hashlib.sha256(b"\0".join([data, file.relative.encode(), module_name(file.path).encode()])).hexdigest()
+def _extract_one(content: _Content, cache: "_Cache | None") -> Outcome:
+    file, data = content.file, content.data
+    if data is None:
+        return None, ToolError(engine="scan", target=file.relative, message=content.error or "cannot read"), 0
     if cache is not None:
-        hit = cache.get(key)
+        hit = cache.get(content.key)
         if hit is not None:
-            return (*hit, lines, 1)
+            return (*hit, 1)
     try:
         if file.relative.endswith(".sql"):
             facts = ModuleFacts(path=file.relative, module=module_name(file.path))
@@ -135,17 +189,28 @@ def _extract_one(file: SourceFile, cache: "_Cache | None") -> Outcome:
         result = (None, ToolError(engine="scan", target=file.relative, message="skipped: nested too deeply to analyse"))
     except Exception as exc:  # a bug of ours must cost one file, never the scan
         message = f"internal error while analysing ({type(exc).__name__}: {exc}); please report it"
-        return None, ToolError(engine="scan", target=file.relative, message=message), lines, 0
+        return None, ToolError(engine="scan", target=file.relative, message=message), 0
     if cache is not None:
-        cache.put(key, result)
-    return (*result, lines, 0)
+        cache.put(content.key, result)
+    return (*result, 0)
+
+
+def _engine_fingerprint() -> str:
+    """A digest of the scan engine's and the rules' own sources: a changed engine never reads old results."""
+    digest = hashlib.sha256(__version__.encode())
+    for folder in (Path(__file__).parent, Path(checks.__file__).parent.parent / "rules"):
+        for source in sorted(folder.glob("*.py")):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class _Cache:
-    """Facts per file content, under `<root>/.plumbline-cache/`; any problem with it only costs speed."""
+    """Facts per file content, and whole results per tree, under `<root>/.plumbline-cache/`.
+
+    Any problem with the cache only costs speed."""
 
     def __init__(self, root: Path) -> None:
-        tag = f"{__version__}-{FACTS_VERSION}-py{sys.version_info.major}{sys.version_info.minor}"
+        tag = f"{_engine_fingerprint()}-py{sys.version_info.major}{sys.version_info.minor}"
         self.directory = root / CACHE_DIRECTORY / tag
         self._prepared = False
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable
 
-from plumbline.findings import Confidence, Finding, Severity, SourceLocation
+from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
 from plumbline.scan.facts import DataOp, Span, Table, Taint
 from plumbline.scan.project import Project, Unit
@@ -26,6 +26,9 @@ ID_COLUMN = re.compile(r"^(id|pk|uuid|key|.+_id|.+_uuid|.+_pk)$")
 OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|author_id|customer_id|tenant_id|"
                           r"account_owner_id|profile_id|member_id|owned_by(_id)?|uid)$")
 VERSION_COLUMN = re.compile(r"^(version|version_id|lock_version|row_version|revision|etag|updated_at|modified_at)$")
+PERSON_IDENTIFIER = re.compile(r"^(e?mail(_address)?|user_?name|login|handle|nickname)$")
+PRINCIPAL_TABLE = re.compile(r"user|account|member|customer|profile|person|people|employee|admin|client|tenant|"
+                             r"organi[sz]ation|subscriber|login", re.I)
 IDENTITY_LIKE = re.compile(
     r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
     r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
@@ -74,16 +77,30 @@ def schema_check(rule_id: str):
     return register
 
 
-def run(project: Project, selected: set[str]) -> list[Finding]:
+def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolError]]:
+    """Findings, and the places where a check failed (a bug of ours costs that check there, not the scan)."""
     report = Report(project, selected)
-    for unit in project.units():
-        for rule_id, check in UNIT_CHECKS.items():
-            if rule_id in selected:
-                check(unit, report)
+    errors: list[ToolError] = []
+
+    def guarded(rule_id: str, where: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except Exception as exc:
+            errors.append(ToolError(engine="scan", target=where, message=f"internal error in {rule_id} "
+                                    f"({type(exc).__name__}: {exc}); please report it"))
+
+    active = {rule_id: check for rule_id, check in UNIT_CHECKS.items() if rule_id in selected}
+    for function, module in project.functions() if active else ():
+        where = f"{module.path}:{function.qualname}"
+        units: list[Unit] = []
+        guarded("the project view", where, lambda: units.append(project.unit(function, module)))
+        for unit in units:
+            for rule_id, check in active.items():
+                guarded(rule_id, where, lambda: check(unit, report))
     for rule_id, check in SCHEMA_CHECKS.items():
         if rule_id in selected:
-            check(project, report)
-    return report.findings
+            guarded(rule_id, "schema", lambda: check(project, report))
+    return report.findings, errors
 
 
 def _where(unit: Unit, op: DataOp) -> tuple[str, Span, Confidence]:
@@ -121,6 +138,8 @@ def sql_injection(unit: Unit, report: Report) -> None:
 
 @unit_check("PL102")
 def lost_update(unit: Unit, report: Report) -> None:
+    if not unit.is_route:
+        return  # a request-handling rule: helpers are judged inside the handlers that call them
     project = report.project
     reads = {op.id: op for op in unit.ops if op.action == "read" and op.table}
     for write in (op for op in unit.ops if op.action == "update" and op.table):
@@ -187,6 +206,8 @@ def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp,
 
 @unit_check("PL103")
 def missing_retry(unit: Unit, report: Report) -> None:
+    if not unit.is_route:
+        return  # a request-handling rule: helpers are judged inside the handlers that call them
     if report.project.backend != "cockroachdb":
         return
     transactions: dict[int, list[DataOp]] = {}
@@ -210,6 +231,8 @@ def missing_retry(unit: Unit, report: Report) -> None:
 
 @unit_check("PL104")
 def check_then_insert(unit: Unit, report: Report) -> None:
+    if not unit.is_route:
+        return  # a request-handling rule: helpers are judged inside the handlers that call them
     project = report.project
     inserts = [op for op in unit.ops if op.action == "insert" and op.table]
     for insert in inserts:
@@ -284,6 +307,8 @@ def _scoped(op: DataOp, unit: Unit) -> bool:
 
 @unit_check("PL106")
 def partial_write(unit: Unit, report: Report) -> None:
+    if not unit.is_route:
+        return  # a request-handling rule: helpers are judged inside the handlers that call them
     mutations = sorted((op for op in unit.ops if op.mutates), key=lambda op: op.span.line)
     for index, later in enumerate(mutations):
         for earlier in mutations[:index]:
@@ -307,13 +332,13 @@ def partial_write(unit: Unit, report: Report) -> None:
 
 
 def _columns(project: Project):
+    """Declared columns of fully defined tables: an ALTER alone says too little about a table to judge it."""
     for table in project.tables.values():
-        if not table.columns or table.name.startswith("alembic"):
+        if not table.defined or table.name.startswith("alembic"):
             continue
         for column in table.columns.values():
-            if column.span is None:
-                continue
-            yield table, column
+            if column.declared and column.span is not None:
+                yield table, column
 
 
 def _report_column(report: Report, rule_id: str, table: Table, column, message: str) -> None:

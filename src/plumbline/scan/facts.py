@@ -1,5 +1,7 @@
 """Facts the scan engine extracts once per file; the checks read nothing else.
 
+The classes use __slots__: a large code base holds hundreds of thousands of them in memory.
+
 Everything here is plain data (picklable, cached by content hash). A data access of any kind —
 an SQL statement, an ORM load or flush, later a boto3 DynamoDB call — is one `DataOp`; a table
 definition from DDL, an ORM model, a migration or (later) a live database is one `Table`.
@@ -14,14 +16,14 @@ Action = Literal["read", "insert", "update", "delete", "upsert", "other"]
 TxnKind = Literal["explicit", "implicit", "autocommit"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     line: int
     column: int = 1
     end_line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Taint:
     """Where a value comes from."""
 
@@ -63,7 +65,7 @@ class Taint:
 NO_TAINT = Taint()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DataOp:
     """One access to stored data, with where its keys and values come from."""
 
@@ -100,14 +102,14 @@ class DataOp:
         return any(point in arms and arms[point] != arm for point, arm in other.branch)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     rule: str
     methods: tuple[str, ...]
     path_params: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """A call of a function that may be defined in the scanned project."""
 
@@ -121,7 +123,7 @@ class Call:
     callables: dict[str, str] = field(default_factory=dict)  # argument position/keyword -> function passed
 
 
-@dataclass
+@dataclass(slots=True)
 class Function:
     name: str
     qualname: str
@@ -142,7 +144,7 @@ class Function:
     autocommit: bool = False  # it puts its connection in autocommit mode
 
 
-@dataclass
+@dataclass(slots=True)
 class Column:
     name: str
     type: str | None = None
@@ -153,9 +155,10 @@ class Column:
     check: bool = False
     span: Span | None = None
     path: str | None = None  # file that declares it, when not the table's own
+    declared: bool = True  # False when only a constraint or an ALTER mentions it
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     name: str
     path: str
@@ -164,9 +167,10 @@ class Table:
     unique_sets: list[tuple[str, ...]] = field(default_factory=list)
     model: str | None = None  # ORM class name
     versioned: bool = False  # optimistic locking (version_id_col)
+    defined: bool = False  # a full definition (CREATE TABLE, a model), not an alteration of one
 
 
-@dataclass
+@dataclass(slots=True)
 class ModuleFacts:
     path: str  # relative to the scan root, "/"-separated
     module: str  # dotted name, for resolving imports

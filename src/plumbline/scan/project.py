@@ -10,6 +10,7 @@ runner retries.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import count
 
@@ -48,6 +49,7 @@ class Project:
     models: dict[str, str] = field(default_factory=dict)  # ORM class name -> table name
     auth_decorators: set[str] = field(default_factory=set)
     autocommit: bool = False  # the project opens its SQL connections in autocommit mode
+    _ids: Iterator[int] = field(default_factory=lambda: count(10_000_000))  # ids of inlined ops
     _functions: dict[str, tuple[Function, ModuleFacts]] = field(default_factory=dict)
     _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
 
@@ -85,20 +87,15 @@ class Project:
     def authenticated(self, function: Function) -> bool:
         return function.authenticated or any(d.rsplit(".", 1)[-1] in self.auth_decorators for d in function.decorators)
 
-    def units(self) -> list[Unit]:
-        ids = count(10_000_000)
-        units = []
-        for module in self.modules:
-            for function in module.functions:
-                if "<locals>" in function.qualname:
-                    continue  # analysed inside the function that defines it
-                environment = {p: Taint(client=frozenset({f"path parameter {p}"}))
-                               for route in function.routes for p in route.path_params}
-                units.append(self._unit(function, module, environment, ids))
-        return units
+    def functions(self) -> list[tuple[Function, ModuleFacts]]:
+        """The functions checks look at; nested ones are analysed inside the function that defines them."""
+        return [(function, module) for module in self.modules for function in module.functions
+                if "<locals>" not in function.qualname]
 
-    def _unit(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], ids) -> Unit:
-        inliner = _Inliner(self, ids)
+    def unit(self, function: Function, module: ModuleFacts) -> Unit:
+        environment = {p: Taint(client=frozenset({f"path parameter {p}"}))
+                       for route in function.routes for p in route.path_params}
+        inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
                     frozenset(inliner.checked))

@@ -1158,7 +1158,7 @@ def _migration(call: ast.Call, ctx: ModuleContext) -> None:
         nullable = _kwarg(call, "nullable")
         if isinstance(nullable, ast.Constant) and nullable.value is False:
             table = Table(_string(args[0]).lower(), path, Span(line))
-            table.columns[_string(args[1]).lower()] = Column(_string(args[1]).lower(), nullable=False)
+            table.columns[_string(args[1]).lower()] = Column(_string(args[1]).lower(), nullable=False, declared=False)
             ctx.facts.tables.append(table)
     elif name == "create_unique_constraint" and table_name and len(args) > 2:
         ctx.facts.tables.append(Table(table_name.lower(), path, Span(line),
@@ -1169,12 +1169,13 @@ def _migration(call: ast.Call, ctx: ModuleContext) -> None:
     elif name == "create_check_constraint" and table_name and len(args) > 2:
         table = Table(table_name.lower(), path, Span(line))
         for column in re.findall(r"[A-Za-z_]\w*", _string(args[2]) or ""):
-            table.columns[column.lower()] = Column(column.lower(), check=True)
+            table.columns[column.lower()] = Column(column.lower(), check=True, declared=False)
         ctx.facts.tables.append(table)
     elif name == "create_foreign_key" and table_name and len(args) > 3 and _string(args[2]):
         table = Table(table_name.lower(), path, Span(line))
         for column in _strings(args[3]):
-            table.columns[column.lower()] = Column(column.lower(), references=f"{_string(args[2]).lower()}.id")
+            table.columns[column.lower()] = Column(column.lower(), references=f"{_string(args[2]).lower()}.id",
+                                                   declared=False)
         ctx.facts.tables.append(table)
     elif name == "execute" and args and _string(args[0]):
         ctx.facts.tables.extend(tables_from_ddl(_string(args[0]), path, first_line=line))
@@ -1200,7 +1201,8 @@ def _model(node: ast.ClassDef, path: str) -> Table | None:
         return None
     if not (tablename or any(MODEL_BASES.search(b) for b in bases)):
         return None
-    table = Table(name=(tablename or _snake(node.name)).lower(), path=path, span=span(node), model=node.name)
+    table = Table(name=(tablename or _snake(node.name)).lower(), path=path, span=span(node), model=node.name,
+                  defined=True)
     for item in node.body:
         if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
             target, annotation, value = item.targets[0].id, None, item.value
@@ -1278,12 +1280,13 @@ def _table_args(value: ast.expr | None, table: Table) -> None:
                     table.columns[column.lower()].check = True
         elif kind == "ForeignKeyConstraint" and len(element.args) >= 2:
             for column, target in zip(_strings(element.args[0]), _strings(element.args[1])):
-                table.columns.setdefault(column.lower(), Column(column.lower())).references = target.lower()
+                table.columns.setdefault(column.lower(), Column(column.lower(), declared=False)).references = \
+                    target.lower()
 
 
 def _core_table(call: ast.Call, path: str) -> Table:
     """`Table("users", metadata, Column(...), ...)` and alembic `op.create_table("users", sa.Column(...))`."""
-    table = Table(_string(call.args[0]).lower(), path, span(call))
+    table = Table(_string(call.args[0]).lower(), path, span(call), defined=True)
     for arg in call.args[1:]:
         if isinstance(arg, ast.Call) and last_name(arg.func) == "Column":
             column = _column_call(arg, None, arg.lineno)

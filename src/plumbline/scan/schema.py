@@ -8,6 +8,7 @@ by name, so a constraint declared anywhere counts.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import sqlglot
 from sqlglot import exp
@@ -103,7 +104,7 @@ def _table(tree: exp.Expression, statement: str, path: str, line: int) -> Table 
         schema = tree.this
         if not isinstance(schema, exp.Schema):
             return None
-        table = Table(name=schema.this.name.lower(), path=path, span=Span(line))
+        table = Table(name=schema.this.name.lower(), path=path, span=Span(line), defined=True)
         for item in schema.expressions:
             _add(table, item, statement, line)
         return table
@@ -120,7 +121,8 @@ def _table(tree: exp.Expression, statement: str, path: str, line: int) -> Table 
         table = Table(name=tree.this.name.lower(), path=path, span=Span(line))
         for action in tree.args.get("actions") or []:
             if isinstance(action, exp.AlterColumn) and action.args.get("allow_null") is False:
-                table.columns[action.name.lower()] = Column(action.name.lower(), nullable=False, span=Span(line))
+                table.columns[action.name.lower()] = Column(action.name.lower(), nullable=False, span=Span(line),
+                                                            declared=False)
             elif isinstance(action, exp.AddConstraint):
                 for item in action.expressions:
                     _add(table, item, statement, line)
@@ -146,30 +148,32 @@ def _add(table: Table, item: exp.Expression, statement: str, line: int) -> None:
         names = _identifiers(node.expressions)
         table.unique_sets.append(names)
         for name in names:
-            table.columns.setdefault(name, Column(name)).primary_key = True
+            table.columns.setdefault(name, Column(name, declared=False)).primary_key = True
     elif isinstance(node, exp.ForeignKey):
         target = _reference(node)
         for name in _identifiers(node.expressions):
-            table.columns.setdefault(name, Column(name, span=Span(line))).references = target
+            table.columns.setdefault(name, Column(name, span=Span(line), declared=False)).references = target
     elif isinstance(node, (exp.CheckColumnConstraint, exp.Check)):
         for column in node.find_all(exp.Column):
-            table.columns.setdefault(column.name.lower(), Column(column.name.lower(), span=Span(line))).check = True
+            table.columns.setdefault(column.name.lower(),
+                                     Column(column.name.lower(), span=Span(line), declared=False)).check = True
 
 
 def merge(tables: list[Table]) -> dict[str, Table]:
     """One table per name: the first full definition, with every constraint from every source."""
     merged: dict[str, Table] = {}
-    for table in sorted(tables, key=lambda t: not t.columns):
+    for table in sorted(tables, key=lambda t: not t.defined):
         current = merged.get(table.name)
         if current is None:
             merged[table.name] = Table(
                 name=table.name, path=table.path, span=table.span, model=table.model, versioned=table.versioned,
                 columns={name: _copy(column, table) for name, column in table.columns.items()},
-                unique_sets=list(table.unique_sets),
+                unique_sets=list(table.unique_sets), defined=table.defined,
             )
             continue
         current.model = current.model or table.model
         current.versioned = current.versioned or table.versioned
+        current.defined = current.defined or table.defined
         current.unique_sets.extend(table.unique_sets)
         for name, column in table.columns.items():
             existing = current.columns.get(name)
@@ -182,11 +186,13 @@ def merge(tables: list[Table]) -> dict[str, Table]:
             existing.references = existing.references or column.references
             existing.check = existing.check or column.check
             existing.type = existing.type or column.type
+            if column.declared and not existing.declared:
+                existing.declared, existing.span, existing.path = True, column.span, column.path or table.path
     return merged
 
 
 def _copy(column: Column, table: Table) -> Column:
-    return Column(**{**vars(column), "path": column.path or table.path})
+    return replace(column, path=column.path or table.path)
 
 
 def is_unique(table: Table, column: str) -> bool:
