@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: test demo install clean
+.PHONY: test demo install bench clean
 
 install: $(INSTALLED)
 
@@ -21,5 +22,18 @@ test: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/plumbline demo
 
+# Scan speed against Bandit on real Flask + SQLAlchemy code bases fetched from PyPI (cached in bench/.corpus/).
+$(INSTALLED_BENCH): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[lab,test,bench]'
+	touch $(INSTALLED_BENCH)
+
+bench: $(INSTALLED_BENCH)
+	$(BIN)/python bench/scan_speed.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+
+# Burst synchronisation (last-byte sync vs asyncio.gather vs barrier threads) and lost-update detection on the lab.
+.PHONY: bench-burst
+bench-burst: $(INSTALLED)
+	$(BIN)/python bench/burst.py
