@@ -154,7 +154,6 @@ def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
               help="Database the fixes are written for [default: auto, from the code].")
 def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend) -> None:
     """Find integrity failures in Flask code on CockroachDB/PostgreSQL, statically."""
-    from plumbline.report import sarif, text
     from plumbline.rules import matching
     from plumbline.scan import ScanOptions, scan as run_scan
     from plumbline.scan.config import ConfigError, load
@@ -183,24 +182,102 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     document = result.document
     stats = (f"{result.files} files, {result.lines} lines in {elapsed:.2f} s"
              + (f" ({result.cached} from cache)" if result.cached else ""))
+    _emit(document, output_format, output, stats, sorted(matching(selected) - matching(ignored)))
+    sys.exit(_exit_code(document, fail_on or config.fail_on))
+
+
+def _emit(document: FindingsDocument, output_format: str, output: Path | None, stats: str,
+          rule_ids: list[str]) -> None:
+    """Write the report in the chosen format, to `output` or stdout; the run's figures go to the user."""
+    from plumbline.report import junit, sarif, text
+
     if output_format == "text":
         if output is not None:
             with open(output, "w", encoding="utf-8") as handle:
                 text.render(document, Console(file=handle, no_color=True, width=200), summary_extra=stats)
+            Console(stderr=True).print(f"{len(document.findings)} findings; {stats}", highlight=False, soft_wrap=True)
         else:
             text.render(document, Console(highlight=False), summary_extra=stats)
+        return
+    rendered = {"json": document.to_json, "sarif": lambda: sarif.render(document),
+                "junit": lambda: junit.render(document, rule_ids)}[output_format]()
+    if output is not None:
+        output.write_text(rendered + "\n", encoding="utf-8")
     else:
-        rendered = document.to_json() if output_format == "json" else sarif.render(document)
-        if output is not None:
-            output.write_text(rendered + "\n", encoding="utf-8")
-        else:
-            click.echo(rendered)
-        err.print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False, soft_wrap=True)
-    sys.exit(_exit_code(document, fail_on or config.fail_on))
+        click.echo(rendered)
+    Console(stderr=True).print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False,
+                               soft_wrap=True)
 
 
 def _exit_code(document: FindingsDocument, fail_on: str) -> int:
     return 1 if any(at_least(f.severity, fail_on) for f in document.findings) else 0
+
+
+@main.command()
+@click.argument("base_url")
+@click.option("--openapi", "spec_source", required=True, metavar="SPEC",
+              help="OpenAPI 3.x document: a file, a URL, or a path on the target such as /openapi.json.")
+@click.option("--identity", "identities", multiple=True, metavar="NAME=HEADER",
+              help='An identity as one header line, e.g. alice="Authorization: Bearer ..." (repeatable; two '
+                   "identities enable cross-identity tests).")
+@click.option("--active", is_flag=True, help="Allow state-changing requests (races, writes, invalid input).")
+@click.option("--max-requests", type=click.IntRange(1), default=3000, show_default=True, help="Request budget.")
+@click.option("--rate", type=click.FloatRange(0.1), default=200.0, show_default=True,
+              help="Requests per second between bursts.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True,
+              help="Seconds to wait for each answer.")
+@click.option("--select", multiple=True, help="Rule ids or prefixes to run (default: all PL4xx).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
+@click.option("--format", "output_format", type=click.Choice([*FORMATS, "junit"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+              help="Exit 1 when a finding is at least this severe.")
+def probe(base_url, spec_source, identities, active, max_requests, rate, timeout, select, ignore, output_format,
+          output, fail_on) -> None:
+    """Prove integrity failures on a running API: synchronized bursts, two identities, state read back."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from plumbline.probe.engine import Probe
+    from plumbline.probe.http import Http, Identity, TargetError
+    from plumbline.probe.spec import SpecError, load
+    from plumbline.rules import matching
+
+    err = Console(stderr=True)
+    if not base_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+    try:
+        parsed = [Identity.parse(text) for text in identities]
+    except ValueError as exc:
+        raise click.UsageError(f"--identity: {exc}") from None
+    if len({i.name for i in parsed}) != len(parsed):
+        raise click.UsageError("--identity: each identity needs its own name")
+    selected = matching(_comma_list(select) or ["PL4"]) - matching(_comma_list(ignore) or [])
+    if not selected:
+        raise click.UsageError("no probe rule selected (see `plumbline rules`)")
+    http = Http(base_url, {i.name: i for i in parsed}, max_requests=max_requests, rate=rate, timeout=timeout)
+    started = time.perf_counter()
+    try:
+        spec = load(spec_source, base_url, timeout=timeout)
+        if "://" not in spec_source and not spec_source.startswith("/"):
+            http.request("GET", "/", identity=None)
+    except (SpecError, TargetError) as exc:
+        _error(err, str(exc))
+        http.close()
+        sys.exit(EXIT_USAGE)
+    runner = Probe(spec, http, active=active, selected=selected)
+    quiet = output_format != "text" or not err.is_terminal
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                      disable=quiet, transient=True) as progress:
+            task = progress.add_task("probing", total=None)
+            document = runner.run(on_check=lambda name: progress.update(task, description=f"{name} "
+                                                                         f"[dim]({http.sent} requests)[/dim]"))
+    finally:
+        http.close()
+    mode = "active" if active else "passive (safe methods only; --active for the rest)"
+    stats = f"{http.sent} requests in {time.perf_counter() - started:.1f} s, {mode}"
+    _emit(document, output_format, output, stats, sorted(selected))
+    sys.exit(_exit_code(document, fail_on))
 
 
 @main.command()

@@ -334,7 +334,7 @@ def template_of(path: str) -> str:
 def flask_paths(app) -> dict[str, set[str]]:
     paths: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.rule.startswith("/_lab/"):  # /_lab/: instrumentation, not API
             continue
         template = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         paths.setdefault(template, set()).update(rule.methods & HTTP_METHODS)

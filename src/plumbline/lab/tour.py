@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from plumbline.findings import FindingsDocument, at_least
 from plumbline.lab.runner import Lab
 from plumbline.lab.scenarios import Outcome, Scenario, all_scenarios, reproduce
+from plumbline.lab.twin import RunningTwin
 
 
 @dataclass
@@ -61,6 +63,72 @@ def _cell(outcome: Outcome, tries: int | None) -> str:
     return f"{verdict}{attempt}\n{outcome.observed}"
 
 
+def scan_twin(twin: str) -> FindingsDocument:
+    """`plumbline scan` over a bank twin's own files (its module, its schema and the shared code)."""
+    from pathlib import Path
+
+    import plumbline.lab.bank
+    from plumbline.scan import ScanOptions, scan
+
+    folder = Path(plumbline.lab.bank.__file__).parent
+    paths = [folder / f"{twin}.py", folder / f"{twin}.sql", folder / "common.py"]
+    return scan(paths, ScanOptions(backend="cockroachdb", cache=False)).document
+
+
+def probe_twin(running: RunningTwin) -> FindingsDocument:
+    """`plumbline probe --active` against a running twin, as alice and bob."""
+    from plumbline.probe.engine import Probe
+    from plumbline.probe.http import Http, Identity
+    from plumbline.probe.spec import load
+    from plumbline.rules import matching
+
+    identities = {name: Identity(name, "Authorization", f"Bearer {token}") for name, token in running.identities.items()}
+    http = Http(running.url, identities)
+    try:
+        return Probe(load("/openapi.json", running.url), http, active=True, selected=matching(["PL4"])).run()
+    finally:
+        http.close()
+
+
+def run_engines(lab: Lab, console: Console) -> dict[tuple[str, str, str], FindingsDocument]:
+    """(engine, app, twin) -> what the engine reports about that twin."""
+    results = {}
+    for twin in ("vulnerable", "hardened"):
+        if "bank" in lab.twins:
+            with console.status(f"scan: bank {twin} …"):
+                results[("scan", "bank", twin)] = scan_twin(twin)
+    for app, twins in lab.twins.items():
+        for twin, running in twins.items():
+            with console.status(f"probe: {app} {twin} …"):
+                results[("probe", app, twin)] = probe_twin(running)
+    return results
+
+
+def render_engines(results: dict[tuple[str, str, str], FindingsDocument], console: Console) -> None:
+    for engine in ("scan", "probe"):
+        columns = [key for key in results if key[0] == engine]
+        if not columns:
+            continue
+        table = Table(title=f"plumbline {engine}: findings per rule", expand=False)
+        table.add_column("rule")
+        for _, app, twin in columns:
+            table.add_column(f"{app} {twin}", justify="right")
+        rules = sorted({(f.rule_id, f.rule_name) for key in columns for f in results[key].findings})
+        for rule_id, name in rules:
+            table.add_row(f"{rule_id} {name}", *(
+                str(sum(f.rule_id == rule_id for f in results[key].findings)) or "" for key in columns))
+        console.print(table)
+
+
+def engines_agree(results: dict[tuple[str, str, str], FindingsDocument]) -> bool:
+    """Every vulnerable twin is caught, no hardened twin has a finding of medium or above."""
+    for (_, _, twin), document in results.items():
+        serious = [f for f in document.findings if at_least(f.severity, "medium")]
+        if (twin == "vulnerable") != bool(serious):
+            return False
+    return True
+
+
 def demo(lab_options: dict, console: Console) -> int:
     """Start the lab, run the tour, print it; 0 when every failure showed and every fix held."""
     started = time.perf_counter()
@@ -70,9 +138,11 @@ def demo(lab_options: dict, console: Console) -> int:
         lab = Lab(**lab_options).start()
     try:
         stops = run_tour(lab, console)
+        results = run_engines(lab, console)
     finally:
         lab.stop()
     render(stops, console)
+    render_engines(results, console)
     shown = sum(not stop.vulnerable.held for stop in stops)
     held = sum(stop.hardened.held for stop in stops)
     console.print(
@@ -80,4 +150,7 @@ def demo(lab_options: dict, console: Console) -> int:
         f"{held}/{len(stops)} invariants held on the hardened twins "
         f"[dim]({time.perf_counter() - started:.1f} s)[/dim]"
     )
-    return 0 if all(stop.as_expected for stop in stops) else 1
+    caught = engines_agree(results)
+    console.print("scan and probe: every vulnerable twin caught, no hardened twin with a finding of medium or above"
+                  if caught else "[red]scan and probe: a vulnerable twin was missed or a hardened twin was flagged[/red]")
+    return 0 if caught and all(stop.as_expected for stop in stops) else 1

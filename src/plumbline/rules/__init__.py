@@ -79,7 +79,7 @@ class Rule:
 
 BACKEND_TITLES = {"cockroachdb": "CockroachDB", "postgres": "PostgreSQL", "dynamodb": "DynamoDB"}
 
-_FAMILIES = ("sql", "schema")
+_FAMILIES = ("sql", "schema", "probe")
 RULES: dict[str, Rule] = {}
 
 

@@ -17,6 +17,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from plumbline.lab.arrivals import install as install_arrivals
 from plumbline.lab.bank.openapi import SPEC
 
 POOL_EXTENSION = "plumbline_bank_pool"
@@ -53,6 +54,7 @@ def create_app(pool: ConnectionPool, *, name: str = "plumbline.lab.bank") -> Fla
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ValidationError, validation_error)
     app.register_blueprint(bp)
+    install_arrivals(app)  # X-Lab-Burst arrival times for burst measurements; not in the OpenAPI document
     return app
 
 

@@ -24,6 +24,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from plumbline.lab.arrivals import install as install_arrivals
 from plumbline.lab.backends import DynamoConfig
 from plumbline.lab.records.openapi import SPEC
 from plumbline.lab.records.tables import TableNames
@@ -219,4 +220,5 @@ def create_app(twin: str, store: Storage) -> Flask:
     app.register_blueprint(accounts)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ValidationError, _validation_error)
+    install_arrivals(app)  # X-Lab-Burst arrival times for burst measurements; not in the OpenAPI document
     return app
