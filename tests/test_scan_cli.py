@@ -215,7 +215,7 @@ def test_files_that_cannot_be_scanned_are_reported_and_skipped(tmp_path):
         "latin1.py": b"# -*- coding: latin-1 -*-\nname = '\xe9'\n",
         "undecodable.py": b"name = '\xff\xfe'\n",
         "huge.py": "x = 1\n" * 400_000,
-        "schema.sql": "CREATE TABLE (((;\nCREATE TABLE ok (id INT PRIMARY KEY, email TEXT);\n",
+        "schema.sql": "CREATE TABLE (((;\nCREATE TABLE users (id INT PRIMARY KEY, email TEXT);\n",
     })
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     (tmp_path / "dangling.py").symlink_to(tmp_path / "missing.py")

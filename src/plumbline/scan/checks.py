@@ -351,6 +351,8 @@ def missing_unique(project: Project, report: Report) -> None:
     for table, column in _columns(project):
         if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name) or column.references:
             continue  # a foreign key (invoices.customer_id -> customers) points at a row, it does not name this one
+        if PERSON_IDENTIFIER.match(column.name) and not PRINCIPAL_TABLE.search(table.name):
+            continue  # posts.username is the author's name, not the post's identity
         if is_unique(table, column.name) or any(column.name in names for names in table.unique_sets):
             continue
         _report_column(report, "PL201", table, column,

@@ -9,6 +9,7 @@ whether a retry of serialization failures surrounds it and which exceptions are 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from dataclasses import replace
 from itertools import count
@@ -41,6 +42,7 @@ from plumbline.scan.values import (
     union,
 )
 
+BUILTIN_NAMES = frozenset(dir(builtins))
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 ROUTE_DECORATORS = {"route", *HTTP_METHODS}
 REQUEST_ATTRIBUTES = {
@@ -756,6 +758,9 @@ class FunctionVisitor:
 
     def project_call(self, node: ast.Call, name: str, arguments: list[Value], keywords: dict[str, Value],
                      receiver: Value | None) -> Value:
+        derived = union(*arguments, *keywords.values(), *([receiver] if receiver else []))
+        if not self.may_be_project_function(node.func):
+            return derived
         txn, kind = self.txn()
         passed = {}
         for index, arg in enumerate(node.args):
@@ -774,8 +779,19 @@ class FunctionVisitor:
             retried=self.retry_depth > 0 or self.function.retries, result_id=call_id,
             callables={k: self.qualify(v) for k, v in passed.items()},
         ))
-        derived = union(*arguments, *keywords.values(), *([receiver] if receiver else []))
         return Value(taint=derived.taint | Taint(reads=frozenset({call_id})))
+
+    def may_be_project_function(self, func: ast.expr) -> bool:
+        """A call the project stage could resolve: a plain name, or a function of a module or of self/cls.
+
+        Method calls on arbitrary objects (data.get(), rows.append()) can never be resolved to one
+        definition, and recording them would only cost memory and risk a wrong match by name."""
+        if isinstance(func, ast.Name):
+            return func.id not in BUILTIN_NAMES and not isinstance(self.scope.lookup(func.id), Value) or \
+                func.id in self.ctx.function_names
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.value.id in ("self", "cls") or func.value.id in self.ctx.imports
+        return False
 
     def qualify(self, name: str) -> str:
         """A function name as the project stage will look it up: nested functions get their qualname."""
