@@ -133,10 +133,17 @@ def actions(probe: Probe) -> list[tuple[Operation, Operation, list[Link]]]:
     return found
 
 
-def fill_action(probe: Probe, action: Operation, links: list[Link], subject: Resource,
-                partner: Resource | None) -> Call:
-    pairs = [(links[0], subject)] + ([(link, partner) for link in links[1:]] if partner else [])
-    return probe.fill(action, pairs)
+def action_on_new_object(probe: Probe, creator: Operation, action: Operation, links: list[Link], owner: str,
+                         *, partner_owner: str | None = None, overrides: dict | None = None
+                         ) -> tuple[Call, Resource] | None:
+    """`action` filled with a fresh object of `owner`; a second linked input (a transfer's target) gets a
+    fresh object of `partner_owner` (the owner by default). None when the API refuses to create them."""
+    subject = probe.create(creator, owner, comfortable(creator) if overrides is None else overrides)
+    partner = probe.create(creator, partner_owner or owner, comfortable(creator)) if len(links) > 1 else None
+    if subject is None or len(links) > 1 and partner is None:
+        return None
+    pairs = [(links[0], subject)] + [(link, partner) for link in links[1:]]
+    return probe.fill(action, pairs), subject
 
 
 def comfortable(creator: Operation) -> dict[str, int]:
@@ -151,11 +158,10 @@ def comfortable(creator: Operation) -> dict[str, int]:
 def concurrent_actions(probe: Probe) -> None:
     identity = probe.identities[0]
     for creator, action, links in actions(probe):
-        subject = probe.create(creator, identity, comfortable(creator))
-        partner = probe.create(creator, identity, comfortable(creator)) if len(links) > 1 else None
-        if subject is None or len(links) > 1 and partner is None:
+        prepared = action_on_new_object(probe, creator, action, links, identity)
+        if prepared is None:
             continue
-        call = fill_action(probe, action, links, subject, partner)
+        call, subject = prepared
         _, before = probe.read(subject)
         if not ok(probe.send(call, identity).status_code):
             continue
@@ -177,11 +183,10 @@ def _race(probe: Probe, creator: Operation, action: Operation, links: list[Link]
     lost = overrun = 0
     bursts = []
     for _ in range(TRIES):
-        subject = probe.create(creator, identity, overrides)
-        partner = probe.create(creator, identity, comfortable(creator)) if len(links) > 1 else None
-        if subject is None:
+        prepared = action_on_new_object(probe, creator, action, links, identity, overrides=overrides)
+        if prepared is None:
             return
-        call = fill_action(probe, action, links, subject, partner)
+        call, subject = prepared
         _, before = probe.read(subject)
         statuses, spread, bodies = burst(probe, call, identity, BURST)
         _, after = probe.read(subject)
@@ -323,18 +328,17 @@ def cross_identity_writes(probe: Probe) -> None:
         return
     owner, other = probe.identities[:2]
     for creator, action, links in actions(probe):
-        subject = probe.create(creator, owner, comfortable(creator))
-        partner = probe.create(creator, other, comfortable(creator)) if len(links) > 1 else None
-        if subject is None or len(links) > 1 and partner is None:
+        prepared = action_on_new_object(probe, creator, action, links, owner, partner_owner=other)
+        if prepared is None:
             continue
-        call = fill_action(probe, action, links, subject, partner)
+        call, subject = prepared
         _, before = probe.read(subject)
         response = probe.send(call, other)
         _, after = probe.read(subject)
         if not ok(response.status_code) or after == before:
             continue
         changes = {k: (numbers(before).get(k), v) for k, v in numbers(after).items() if numbers(before).get(k) != v}
-        only_credited = changes and partner is not None and all(
+        only_credited = changes and len(links) > 1 and all(
             b is not None and a > b for b, a in changes.values())
         if only_credited:
             continue  # the other identity moved its own value into the owner's object: a business flow, not BOLA
@@ -410,11 +414,14 @@ def invalid_input(probe: Probe) -> None:
     for operation, links, creator in _writes(probe):
         accepted = []
         for label, body in _violations(operation):
-            subject = probe.create(creator, identity, comfortable(creator)) if creator else None
-            partner = probe.create(creator, identity, comfortable(creator)) if creator and len(links) > 1 else None
-            if creator and subject is None:
-                break
-            call = fill_action(probe, operation, links, subject, partner) if creator else probe.fill(operation)
+            subject = None
+            if creator is None:
+                call = probe.fill(operation)
+            else:
+                prepared = action_on_new_object(probe, creator, operation, links, identity)
+                if prepared is None:
+                    break
+                call, subject = prepared
             merged = _merge_links(call.body, body)
             before = probe.read(subject)[1] if subject else None
             response = probe.send(call, identity if operation.secured else None, body=merged)
