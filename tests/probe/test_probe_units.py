@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -283,3 +284,23 @@ def test_idempotency_key_replay(honours_key):
     finally:
         server.close()
     assert [f.rule_id for f in document.findings] == ([] if honours_key else ["PL411"])
+
+
+def test_probe_sarif_and_junit_are_valid(shop, tmp_path):
+    import jsonschema
+    from xml.etree import ElementTree
+
+    schema = json.loads((Path(__file__).parents[1] / "data" / "sarif-2.1.0.json").read_text())
+    sarif_file, junit_file = tmp_path / "probe.sarif", tmp_path / "probe.xml"
+    base = [shop.url, "--openapi", "/openapi.json", "--identity", "alice=Authorization: Bearer t1", "--active"]
+    code, _ = _probe(*base, "--format", "sarif", "--output", str(sarif_file))
+    assert code == 1, "a server that answers anyone gives PL406 findings"
+    sarif = json.loads(sarif_file.read_text())
+    jsonschema.validate(sarif, schema, cls=jsonschema.Draft202012Validator)
+    results = sarif["runs"][0]["results"]
+    assert any(r["ruleId"] == "PL406" and r["locations"][0]["logicalLocations"][0]["name"] == "GET /items/{item_id}"
+               for r in results)
+    _probe(*base, "--format", "junit", "--output", str(junit_file))
+    suite = ElementTree.parse(junit_file).getroot()
+    assert suite.tag == "testsuite" and int(suite.get("failures")) >= 1
+    assert any(case.find("failure") is not None and "PL406" in case.get("name") for case in suite.iter("testcase"))
