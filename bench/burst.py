@@ -3,7 +3,8 @@
     .venv/bin/python bench/burst.py [--reps 30] [--trials 50]
 
 1. Spread. For N = 10, 20, 50 requests `GET /me` (bearer token of alice, header `X-Lab-Burst`) against the
-   lab's vulnerable bank twin, started in this process, three ways of sending a burst:
+   lab's vulnerable bank twin, served by `plumbline lab --json` in its own process (as a user runs it), three
+   ways of sending a burst:
 
    - last-byte-sync: `plumbline.probe.burst.last_byte_burst` (fresh connections, final bytes released together);
    - asyncio.gather: one `httpx.AsyncClient`, `asyncio.gather` of N `client.get(...)` coroutines;
@@ -21,8 +22,8 @@
    the burst id (`plumbline.lab.arrivals`), i.e. when Flask started handling each request.
 
 2. The floor. The lab's Werkzeug server runs one thread per connection, and those threads parse requests
-   under the GIL, the same GIL this client runs on: even requests that reach the kernel together are handed
-   to Flask one after the other. To show what the wire itself delivers, the same three methods run against a
+   under the server process's GIL: even requests that reach the kernel together are handed to Flask one after
+   the other. To show what the wire itself delivers, the same three methods run against a
    minimal HTTP server in a separate process: one thread, a `selectors` loop, that timestamps each request with
    `time.monotonic_ns()` right after the `recv()` that completes its head, before parsing it. (gunicorn is not
    a dependency of the project, and its sync workers would also parse in Python before any hook could run.)
@@ -53,7 +54,6 @@ from dataclasses import dataclass, field
 import httpx
 
 from plumbline.lab.arrivals import HEADER
-from plumbline.lab.runner import Lab
 from plumbline.probe.burst import PreparedRequest, last_byte_burst
 
 SIZES = (10, 20, 50)
@@ -290,6 +290,33 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+@dataclass
+class Twin:
+    """A twin served by `plumbline lab --json`: its URL and bearer tokens."""
+
+    url: str
+    identities: dict[str, str]
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.identities[name]}"}
+
+
+class LabProcess:
+    """`plumbline lab --json` in its own process, stopped with SIGTERM (it cleans up its servers)."""
+
+    def __enter__(self) -> dict:
+        self.process = subprocess.Popen([sys.executable, "-m", "plumbline", "lab", "--json"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"plumbline lab exited with {self.process.wait()} before it was ready")
+        return json.loads(line)
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=30, help="bursts per method and size (default 30)")
@@ -297,10 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(f"bench/burst.py: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, loopback; "
-          f"lab (bank) in this process, floor server in another")
+          f"lab and floor server each in their own process")
 
-    with Lab(apps=("bank",)) as lab:
-        vulnerable, hardened = lab.twins["bank"]["vulnerable"], lab.twins["bank"]["hardened"]
+    with LabProcess() as lab:
+        vulnerable, hardened = (Twin(**lab["bank"][twin]) for twin in ("vulnerable", "hardened"))
         print(f"lab ready after {time.perf_counter() - started:.1f} s")
         werkzeug = measure(vulnerable.url, vulnerable.auth("alice"), args.reps)
         with FloorServer() as floor_server:
@@ -308,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         caught = lost_update_trials(vulnerable, args.trials)
         false_alarms = lost_update_trials(hardened, args.trials)
 
-    table("GET /me on the lab's Werkzeug server (threaded, in this process)", werkzeug, args.reps)
+    table("GET /me on the lab's Werkzeug server (threaded, its own process)", werkzeug, args.reps)
     table("Floor: same bursts against a one-thread selectors server in its own process", floor, args.reps)
 
     print("\nLost update on POST /accounts/{id}/withdraw, 20 synchronised withdrawals of 100 from 1000:")
