@@ -289,11 +289,18 @@ def infer_links(spec: Spec) -> None:
                 continue
             parameters = {p.name: expression for p in target.path_parameters
                           if target.path.startswith(collection + "/{" + p.name + "}")}
-            body_fields = (target.body_schema or {}).get("properties") or {}
-            body = {name: expression for name in body_fields
-                    if name in (f"{noun}_id", noun) or name.startswith(f"{noun}_") and name.endswith("_id")}
-            if parameters or body:
-                creator.links.append(Link(target.operation_id, parameters, body, inferred=True))
+            if parameters:
+                creator.links.append(Link(target.operation_id, parameters, {}, inferred=True))
+            # One link per body field, as a spec would declare them: a transfer's source and target are two objects.
+            for name in (target.body_schema or {}).get("properties") or {}:
+                if _names_resource(name, noun):
+                    creator.links.append(Link(target.operation_id, {}, {name: expression}, inferred=True))
+
+
+def _names_resource(field_name: str, noun: str) -> bool:
+    """A body field that carries the id of a `noun`: account_id, account, from_account, source_record_id."""
+    return (field_name in (noun, f"{noun}_id") or field_name.endswith((f"_{noun}", f"_{noun}_id"))
+            or field_name.startswith(f"{noun}_") and field_name.endswith("_id"))
 
 
 class _Resolver:
