@@ -304,3 +304,21 @@ def test_probe_sarif_and_junit_are_valid(shop, tmp_path):
     suite = ElementTree.parse(junit_file).getroot()
     assert suite.tag == "testsuite" and int(suite.get("failures")) >= 1
     assert any(case.find("failure") is not None and "PL406" in case.get("name") for case in suite.iter("testcase"))
+
+
+def test_unique_examples_keep_what_the_schema_constrains():
+    from plumbline.probe.engine import unique
+
+    schema = {"properties": {"status": {"type": "string", "enum": ["active", "closed"]},
+                             "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                             "name": {"type": "string", "maxLength": 12},
+                             "email": {"type": "string", "format": "email"},
+                             "note": {"type": "string"}}}
+    first = unique({"status": "active", "code": "ABC", "name": "plumbline", "email": "a@x.example", "note": "n"},
+                   schema)
+    second = unique({"status": "active", "code": "ABC", "name": "plumbline", "email": "a@x.example", "note": "n"},
+                    schema)
+    assert first["status"] == "active" and first["code"] == "ABC"
+    assert len(first["name"]) <= 12 and first["name"] != second["name"]
+    assert first["email"].endswith("@x.example") and first["email"] != second["email"]
+    assert first["note"] != "n"

@@ -257,7 +257,7 @@ def duplicate_creates(probe: Probe) -> None:
         shown = 0
         records = []
         for _ in range(TRIES):
-            call = probe.fill(operation, body=unique(body))
+            call = probe.fill(operation, body=unique(body, operation.body_schema))
             statuses, spread, _ = burst(probe, call, who, DUPLICATE_BURST)
             successes = sum(ok(s) for s in statuses)
             copies = _copies(probe, listing, call.body, who) if listing else None
@@ -468,7 +468,7 @@ def _violations(operation: Operation) -> list[tuple[str, Any]]:
     valid = operation.body_example if isinstance(operation.body_example, dict) else example_of(schema)
     if not isinstance(valid, dict):
         return []
-    valid = unique(valid)
+    valid = unique(valid, schema)
     cases: list[tuple[str, Any]] = []
     for name in schema.get("required") or []:
         if name in valid:
@@ -604,8 +604,8 @@ def idempotency_key_replay(probe: Probe) -> None:
     for operation in probe.spec.operations:
         if operation.safe or not operation.declares_header("Idempotency-Key"):
             continue
-        call = probe.fill(operation, body=unique(operation.body_example) if isinstance(operation.body_example, dict)
-                          else None)
+        call = probe.fill(operation, body=unique(operation.body_example, operation.body_schema)
+                          if isinstance(operation.body_example, dict) else None)
         key = {"Idempotency-Key": f"plumbline-{id(call)}"}
         first = probe.send(call, identity, extra_headers=key)
         second = probe.send(call, identity, extra_headers=key)

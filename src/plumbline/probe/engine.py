@@ -132,7 +132,8 @@ class Probe:
         return next(((op, link) for op, link in self.linked(creator) if op.method == "GET" and link.parameters), None)
 
     def create(self, creator: Operation, identity: str, overrides: dict | None = None) -> Resource | None:
-        body = unique(example_of(creator.body_schema or {}) if creator.body_example is None else creator.body_example)
+        body = unique(example_of(creator.body_schema or {}) if creator.body_example is None else creator.body_example,
+                      creator.body_schema)
         if isinstance(body, dict) and overrides:
             body = {**body, **overrides}
         call = self.fill(creator, body=body)
@@ -201,20 +202,32 @@ class Probe:
         return FindingsDocument(findings=tuple(self.findings), errors=tuple(self.errors))
 
 
-def unique(value: Any) -> Any:
-    """The example with its free-text strings made unique, so that repeated creates do not collide."""
+def unique(value: Any, schema: dict | None = None) -> Any:
+    """The example with its free-text strings made unique, so that repeated creates do not collide.
+
+    Strings the schema constrains (enum, const, format, pattern) are left as they are, and a suffix never
+    takes a string past its maxLength."""
+    if not isinstance(value, dict):
+        return value
     token = secrets.token_hex(4)
-    if isinstance(value, dict):
-        return {key: _unique_string(key, item, token) if isinstance(item, str) else item for key, item in value.items()}
-    return value
+    properties = (schema or {}).get("properties") or {}
+    result = {}
+    for key, item in value.items():
+        rules = properties.get(key) if isinstance(properties.get(key), dict) else {}
+        constrained = any(k in rules for k in ("enum", "const", "pattern", "format")) and "@" not in str(item)
+        result[key] = item if not isinstance(item, str) or constrained else _unique_string(item, token, rules)
+    return result
 
 
-def _unique_string(key: str, value: str, token: str) -> str:
+def _unique_string(value: str, token: str, rules: dict) -> str:
     if "@" in value:
         local, _, domain = value.partition("@")
         return f"{local}+{token}@{domain}"
     if re.fullmatch(r"[0-9a-f-]{36}|\d{4}-\d\d-\d\d.*", value):
         return value
+    limit = rules.get("maxLength")
+    if isinstance(limit, int) and len(value) + len(token) + 1 > limit:
+        return value if limit <= len(token) else f"{value[:limit - len(token) - 1]}-{token}"
     return f"{value}-{token}"
 
 
