@@ -1057,9 +1057,23 @@ def _suppressions(source: str, facts: ModuleFacts) -> None:
                 frozenset({"*"})
 
 
+ALL_METHODS = tuple(m.upper() for m in HTTP_METHODS)
+
+
 def _top_level(node: ast.stmt, ctx: ModuleContext, routes_by_class: dict, before_request_auth: set) -> None:
-    """`add_url_rule` registrations and `before_request` auth hooks."""
+    """Class-based and `add_url_rule` registrations, and `before_request` auth hooks."""
+    if isinstance(node, ast.ClassDef):
+        for decorator in node.decorator_list:  # flask-smorest, Flask-RESTX: @blp.route("/pets/<pet_id>") on a class
+            if isinstance(decorator, ast.Call) and last_name(decorator.func) == "route" and decorator.args:
+                rule = _string(decorator.args[0])
+                if rule is not None:
+                    routes_by_class.setdefault(node.name, []).append(Route(rule, ALL_METHODS, _path_params(rule)))
     for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+        if last_name(call.func) == "add_resource" and call.args:  # Flask-RESTful: api.add_resource(Item, "/items/<id>")
+            for rule in (r for r in map(_string, call.args[1:]) if r is not None):
+                routes_by_class.setdefault(last_name(call.args[0]), []).append(
+                    Route(rule, ALL_METHODS, _path_params(rule)))
+            continue
         if last_name(call.func) != "add_url_rule" or not call.args:
             continue
         rule = _string(call.args[0])
@@ -1219,6 +1233,7 @@ def _model(node: ast.ClassDef, path: str) -> Table | None:
         return None
     table = Table(name=(tablename or _snake(node.name)).lower(), path=path, span=span(node), model=node.name,
                   defined=True)
+    table_args = None
     for item in node.body:
         if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
             target, annotation, value = item.targets[0].id, None, item.value
@@ -1227,7 +1242,7 @@ def _model(node: ast.ClassDef, path: str) -> Table | None:
         else:
             continue
         if target == "__table_args__":
-            _table_args(value, table)
+            table_args = value  # applied once every column is known: it may come first in the class body
         elif target == "__mapper_args__" and "version_id_col" in ast.unparse(value):
             table.versioned = True
         elif isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
@@ -1240,6 +1255,7 @@ def _model(node: ast.ClassDef, path: str) -> Table | None:
             if re.search(r"Mapped\[\s*(List|list|Set|set)\b", mapped):
                 continue
             table.columns[target.lower()] = Column(target.lower(), nullable=_optional(mapped), span=Span(item.lineno))
+    _table_args(table_args, table)
     return table
 
 
