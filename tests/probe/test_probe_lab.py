@@ -8,10 +8,7 @@ import httpx
 import pytest
 
 from plumbline.findings import FindingsDocument, at_least
-from plumbline.probe.engine import Probe
-from plumbline.probe.http import Http, Identity
-from plumbline.probe.spec import load
-from plumbline.rules import matching
+from plumbline.lab.tour import probe_twin as probe
 
 # What each vulnerable twin plants that a black-box probe can prove (docs/lab.md). Partial writes forced by
 # fault injection and the stream consumer are proven by the lab tests; they are not visible from outside.
@@ -44,17 +41,6 @@ PLANTED = {
         ("PL408", "POST", "/records"),
     },
 }
-
-
-def probe(twin, *, active: bool = True, spec_source: str = "/openapi.json") -> tuple[FindingsDocument, Http]:
-    identities = {name: Identity(name, "Authorization", f"Bearer {token}") for name, token in twin.identities.items()}
-    http = Http(twin.url, identities)
-    try:
-        spec = load(spec_source, twin.url)
-        document = Probe(spec, http, active=active, selected=matching(["PL4"])).run()
-    finally:
-        http.close()
-    return document, http
 
 
 def found(document: FindingsDocument) -> set[tuple[str, str, str]]:

@@ -75,8 +75,8 @@ def scan_twin(twin: str) -> FindingsDocument:
     return scan(paths, ScanOptions(backend="cockroachdb", cache=False)).document
 
 
-def probe_twin(running: RunningTwin) -> FindingsDocument:
-    """`plumbline probe --active` against a running twin, as alice and bob."""
+def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = "/openapi.json"):
+    """`plumbline probe` against a running twin as alice and bob: the findings, and the Http that sent them."""
     from plumbline.probe.engine import Probe
     from plumbline.probe.http import Http, Identity
     from plumbline.probe.spec import load
@@ -85,7 +85,8 @@ def probe_twin(running: RunningTwin) -> FindingsDocument:
     identities = {name: Identity(name, "Authorization", f"Bearer {token}") for name, token in running.identities.items()}
     http = Http(running.url, identities)
     try:
-        return Probe(load("/openapi.json", running.url), http, active=True, selected=matching(["PL4"])).run()
+        spec = load(spec_source, running.url)
+        return Probe(spec, http, active=active, selected=matching(["PL4"])).run(), http
     finally:
         http.close()
 
@@ -100,7 +101,7 @@ def run_engines(lab: Lab, console: Console) -> dict[tuple[str, str, str], Findin
     for app, twins in lab.twins.items():
         for twin, running in twins.items():
             with console.status(f"probe: {app} {twin} …"):
-                results[("probe", app, twin)] = probe_twin(running)
+                results[("probe", app, twin)] = probe_twin(running)[0]
     return results
 
 

@@ -31,14 +31,14 @@ class Unit:
     paths: dict[int, str]  # op id -> file the op is written in (a callee may live elsewhere)
     owner_checked: frozenset[int] = frozenset()
     checked: frozenset[int] = frozenset()
+    direct: frozenset[int] = frozenset()  # ids of the ops written in the function itself, not in a helper
 
     @property
     def is_route(self) -> bool:
         return bool(self.function.routes)
 
     def is_direct(self, op: DataOp) -> bool:
-        """Written in the function itself, not reached through a helper."""
-        return any(own.id == op.id for own in self.function.ops)
+        return op.id in self.direct
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Project:
         inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
-                    frozenset(inliner.checked))
+                    frozenset(inliner.checked), frozenset(op.id for op in function.ops))
 
 
 @dataclass
