@@ -52,6 +52,7 @@ class Project:
     _ids: Iterator[int] = field(default_factory=lambda: count(10_000_000))  # ids of inlined ops
     _functions: dict[str, tuple[Function, ModuleFacts]] = field(default_factory=dict)
     _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
+    _by_qualname: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, modules: list[ModuleFacts], backend: str = "auto") -> "Project":
@@ -67,6 +68,7 @@ class Project:
             for function in module.functions:
                 project._functions[f"{module.module}.{function.qualname}"] = (function, module)
                 project._by_name.setdefault(function.name, []).append((function, module))
+                project._by_qualname.setdefault(function.qualname, []).append((function, module))
         return project
 
     def table(self, name: str | None) -> Table | None:
@@ -81,6 +83,10 @@ class Project:
         found = self._functions.get(name) or self._functions.get(f"{module.module}.{name}")
         if found:
             return found
+        if "." in name:  # Class.method, of a class defined in another module
+            by_qualname = self._by_qualname.get(name, [])
+            if len(by_qualname) == 1:
+                return by_qualname[0]
         candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None
 

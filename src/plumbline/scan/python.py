@@ -754,12 +754,16 @@ class FunctionVisitor:
                 name not in self.ctx.function_names:
             return Value(instance_of=name, created=True, taint=union(*arguments, *keywords.values()).taint,
                          fields=tuple(keywords.items()))
+        if receiver is not None and receiver.created and receiver.instance_of and isinstance(func, ast.Attribute):
+            # A method of an object built from a class here (accounts = AccountService(db)): Class.method.
+            return self.project_call(node, f"{receiver.instance_of}.{func.attr}", arguments, keywords, receiver,
+                                     method=True)
         return self.project_call(node, qualified or name, arguments, keywords, receiver)
 
     def project_call(self, node: ast.Call, name: str, arguments: list[Value], keywords: dict[str, Value],
-                     receiver: Value | None) -> Value:
+                     receiver: Value | None, *, method: bool = False) -> Value:
         derived = union(*arguments, *keywords.values(), *([receiver] if receiver else []))
-        if not self.may_be_project_function(node.func):
+        if not method and not self.may_be_project_function(node.func):
             return derived
         txn, kind = self.txn()
         passed = {}
