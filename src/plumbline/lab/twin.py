@@ -32,6 +32,3 @@ class RunningTwin:
     def client(self, identity: str | None = None, **kwargs) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.identities[identity]}"} if identity else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
-
-    def auth(self, identity: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.identities[identity]}"}

@@ -543,7 +543,7 @@ def sql_injection(probe: Probe) -> None:
                 call.params = {**call.params, parameter.name: value}
                 response = probe.send(call, who)
                 answers[label] = (response.status_code, _body(response), call)
-            baseline, true, false, quote = (answers[k] for k in ("baseline", "true", "false", "quote"))
+            true, false, quote = (answers[k] for k in ("true", "false", "quote"))
             sizes = {k: count(v[1]) for k, v in answers.items()}
             boolean = (ok(true[0]) and ok(false[0]) and sizes["true"] is not None and sizes["baseline"] is not None
                        and sizes["true"] > sizes["baseline"] and sizes["false"] == sizes["baseline"])

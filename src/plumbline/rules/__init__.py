@@ -12,8 +12,6 @@ from typing import Any
 
 from plumbline.findings import Confidence, Engine, Finding, Location, Severity
 
-BACKENDS = ("cockroachdb", "postgres", "dynamodb")
-
 
 @dataclass(frozen=True)
 class Rule:

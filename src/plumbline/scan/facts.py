@@ -53,14 +53,6 @@ class Taint:
     def injectable(self) -> bool:
         return bool(self.client) and not self.cast
 
-    def substitute(self, arguments: dict[str, "Taint"], read_ids: dict[int, int]) -> "Taint":
-        """This taint as seen by a caller that passed `arguments` and renumbered the callee's reads."""
-        result = Taint(client=self.client, cast=self.cast, identity=self.identity,
-                       reads=frozenset(read_ids.get(r, r) for r in self.reads))
-        for name in self.params:
-            result = result | arguments.get(name, Taint())
-        return result
-
 
 NO_TAINT = Taint()
 

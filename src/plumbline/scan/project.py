@@ -154,7 +154,7 @@ class _Inliner:
                 ops.append(self._adapt(own[key], renumber[key], resolve, context, module))
                 continue
             call = calls[key]
-            inlined, returned = self._call(call, function, module, resolve, environment, depth, context, stack)
+            inlined, returned = self._call(call, module, resolve, environment, depth, context, stack)
             ops.extend(inlined)
             results[call.result_id] = returned
         for read in function.owner_checked_reads:
@@ -187,7 +187,7 @@ class _Inliner:
             interpolated=resolve(op.interpolated) if op.interpolated is not None else None,
         )
 
-    def _call(self, call, caller: Function, module: ModuleFacts, resolve, environment: dict[str, Taint],
+    def _call(self, call, module: ModuleFacts, resolve, environment: dict[str, Taint],
               depth: int, context: _Context | None, stack: tuple[str, ...]):
         """Ops of a called project function (and of callbacks it runs), and the taint of its result."""
         arguments = {key: resolve(value) for key, value in call.arguments.items()}

@@ -67,8 +67,6 @@ RETRYABLE_ERROR = re.compile(
     r"SerializationFailure|TransactionRollbackError|OperationalError|DBAPIError|DeadlockDetected|"
     r"RetryError|TransientError|InternalError|StatementError|TransactionRetry", re.I)
 RETRY_DECORATOR = re.compile(r"retry|backoff|on_exception|transactional", re.I)
-TRANSACTION_RUNNER = re.compile(r"run_transaction|run_in_transaction|in_transaction|with_retry|retry_transaction|"
-                                r"transactional|atomic", re.I)
 UNAUTHORIZED = re.compile(r"\b40[13]\b|Unauthorized|Forbidden|login_manager|unauthorized")
 SUPPRESSION = re.compile(r"#\s*plumbline:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
 PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -49,7 +49,6 @@ class StreamPoller:
         self._stream_arn: str | None = None
         self._shards: dict[str, ShardPosition] = {}
         self._lock = threading.Lock()
-        self.delivered = 0
 
     @property
     def stream_arn(self) -> str:
@@ -165,5 +164,4 @@ class StreamPoller:
                           position.failed_attempts, len(records), shard_id)
         position.failed_attempts = 0
         position.sequence_number = records[-1]["dynamodb"]["SequenceNumber"]
-        self.delivered += len(records)
         return len(records)
