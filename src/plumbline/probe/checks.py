@@ -166,8 +166,8 @@ def concurrent_actions(probe: Probe) -> None:
         if not ok(probe.send(call, identity).status_code):
             continue
         _, after = probe.read(subject)
-        delta = {k: numbers(after)[k] - v for k, v in numbers(before).items() if k in numbers(after)
-                 and numbers(after)[k] != v}
+        old, new = numbers(before), numbers(after)
+        delta = {k: new[k] - v for k, v in old.items() if k in new and new[k] != v}
         if not delta:
             continue
         _race(probe, creator, action, links, identity, delta)
@@ -191,8 +191,9 @@ def _race(probe: Probe, creator: Operation, action: Operation, links: list[Link]
         statuses, spread, bodies = burst(probe, call, identity, BURST)
         _, after = probe.read(subject)
         successes = sum(ok(s) for s in statuses)
-        observed = {f: numbers(after).get(f) for f in delta}
-        expected = {f: numbers(before).get(f, 0) + successes * d for f, d in delta.items()}
+        old, new = numbers(before), numbers(after)
+        observed = {f: new.get(f) for f in delta}
+        expected = {f: old.get(f, 0) + successes * d for f, d in delta.items()}
         lost_now = any(observed[f] != expected[f] for f in delta)
         overrun_now = bool(floor_field) and (successes > allowed or (observed[floor_field] or 0) < 0)
         lost += lost_now
@@ -201,7 +202,7 @@ def _race(probe: Probe, creator: Operation, action: Operation, links: list[Link]
         serialization = sum(1 for b in bodies if re.search(r"40001|could not serialize|restart transaction",
                                                            json.dumps(b)))
         bursts.append({"send_spread_ms": round(spread, 3), "statuses": dict(Counter(map(str, statuses))),
-                       "before": {f: numbers(before).get(f) for f in delta}, "after": observed,
+                       "before": {f: old.get(f) for f in delta}, "after": observed,
                        "expected_after": expected, "successes": successes, "server_errors": len(errors),
                        "serialization_errors": serialization})
         if errors:
@@ -337,7 +338,8 @@ def cross_identity_writes(probe: Probe) -> None:
         _, after = probe.read(subject)
         if not ok(response.status_code) or after == before:
             continue
-        changes = {k: (numbers(before).get(k), v) for k, v in numbers(after).items() if numbers(before).get(k) != v}
+        old = numbers(before)
+        changes = {k: (old.get(k), v) for k, v in numbers(after).items() if old.get(k) != v}
         only_credited = changes and len(links) > 1 and all(
             b is not None and a > b for b, a in changes.values())
         if only_credited:

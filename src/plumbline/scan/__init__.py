@@ -98,7 +98,8 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: "
     selected = matching(options.select) - matching(options.ignore)
     found, check_errors = checks.run(project, selected)
     errors.extend(check_errors)
-    findings = [f for f in found if not _suppressed(f, modules, options)]
+    suppressions = {module.path: module.suppressions for module in modules}
+    findings = [f for f in found if not _suppressed(f, suppressions, options)]
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     document = FindingsDocument(findings=tuple(findings), errors=tuple(errors))
     if cache is not None:
@@ -139,14 +140,11 @@ def _tree_key(contents: list[_Content], options: ScanOptions) -> str:
     return "tree-" + digest.hexdigest()
 
 
-def _suppressed(finding: Finding, modules: list[ModuleFacts], options: ScanOptions) -> bool:
-    path, line = finding.location.path, finding.location.line
-    for module in modules:
-        if module.path == path:
-            rules = module.suppressions.get(line, frozenset())
-            if "*" in rules or finding.rule_id in rules:
-                return True
-            break
+def _suppressed(finding: Finding, suppressions: dict[str, dict[int, frozenset[str]]], options: ScanOptions) -> bool:
+    path = finding.location.path
+    rules = suppressions.get(path, {}).get(finding.location.line, frozenset())
+    if "*" in rules or finding.rule_id in rules:
+        return True
     for pattern, rule_ids in options.per_file_ignores.items():
         if fnmatch.fnmatch(path, pattern) and finding.rule_id in matching(rule_ids):
             return True

@@ -185,8 +185,7 @@ def _protected(read: DataOp, write: DataOp, project: Project) -> bool:
         return False
     if read.for_update:
         return True
-    hints = set().union(*(m.backend_hints for m in project.modules))
-    return project.backend == "cockroachdb" or "serializable" in hints or "repeatable read" in hints
+    return project.backend == "cockroachdb" or bool({"serializable", "repeatable read"} & project.hints)
 
 
 def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp, column: str, project: Project,

@@ -49,6 +49,7 @@ class Project:
     models: dict[str, str] = field(default_factory=dict)  # ORM class name -> table name
     auth_decorators: set[str] = field(default_factory=set)
     autocommit: bool = False  # the project opens its SQL connections in autocommit mode
+    hints: set[str] = field(default_factory=set)  # backend and isolation hints of every module
     _ids: Iterator[int] = field(default_factory=lambda: count(10_000_000))  # ids of inlined ops
     _functions: dict[str, tuple[Function, ModuleFacts]] = field(default_factory=dict)
     _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
@@ -59,7 +60,7 @@ class Project:
         hints = set().union(*(m.backend_hints for m in modules)) if modules else set()
         if backend == "auto":
             backend = "cockroachdb" if "cockroachdb" in hints else "postgres"
-        project = cls(modules=modules, backend=backend)
+        project = cls(modules=modules, backend=backend, hints=hints)
         project.tables = merge([table for module in modules for table in module.tables])
         project.models = {t.model: name for name, t in project.tables.items() if t.model}
         project.autocommit = any(m.autocommit for m in modules)
