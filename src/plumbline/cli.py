@@ -19,7 +19,12 @@ from plumbline import __version__
 from plumbline.findings import SEVERITIES, FindingsDocument, at_least
 from plumbline.report import FORMATS
 
-EXIT_USAGE = 2
+# Exit codes, the same for every engine (docs/cli.md).
+EXIT_CLEAN = 0  # nothing at or above --fail-on
+EXIT_FINDINGS = 1  # at least one finding at or above --fail-on
+EXIT_USAGE = 2  # bad command line, unusable target or input, nothing analysed, nothing selected
+EXIT_INTERNAL = 3  # an internal analysis error in some file or check: the result may be incomplete
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: a partial report was written
 
 backend_options = [
     click.option(
