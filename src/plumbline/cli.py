@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -189,6 +190,19 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
              + (f" ({result.cached} from cache)" if result.cached else ""))
     _emit(document, output_format, output, stats, sorted(matching(selected) - matching(ignored)))
     sys.exit(_exit_code(document, fail_on or config.fail_on))
+
+
+def _validate_output(output: Path | None) -> None:
+    """Refuse an --output that cannot be written before any work is done, so no run's result is lost."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise click.UsageError(f"--output {output}: is a directory")
+    folder = output.absolute().parent
+    if not folder.is_dir():
+        raise click.UsageError(f"--output {output}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or output.exists() and not os.access(output, os.W_OK):
+        raise click.UsageError(f"--output {output}: not writable")
 
 
 def _emit(document: FindingsDocument, output_format: str, output: Path | None, stats: str,
