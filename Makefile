@@ -30,6 +30,12 @@ $(INSTALLED_BENCH): pyproject.toml | $(BIN)/python
 bench: $(INSTALLED_BENCH)
 	$(BIN)/python bench/scan_speed.py
 
+# Recall and precision of the scan on hand-labelled public apps (bench/realworld/); needs their git snapshots
+# in $PLUMBLINE_CORPUS (default /work/.mirror). ARGS passes options, e.g. make bench-quality ARGS=--json
+.PHONY: bench-quality
+bench-quality: $(INSTALLED)
+	$(BIN)/python bench/quality.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
 
