@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
+import re
+import secrets
 import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+
+from plumbline.lab.watchdog import Watchdog, reap
 
 SqlBackend = Literal["postgres", "cockroach"]
 
@@ -29,18 +33,58 @@ class BackendError(Exception):
     """A database or DynamoDB endpoint the lab cannot use; the message says why."""
 
 
+MASK = "***"
+# A password in a URL's userinfo (`scheme://user:PASSWORD@`) and in a `password=` parameter, whether in a URL
+# query or a libpq key=value string (quoted or not).
+USERINFO_PASSWORD = re.compile(r"(?P<keep>://[^/@\s:]*:)(?P<secret>[^/\s]*)(?=@)")
+PASSWORD_PARAMETER = re.compile(r"(?P<keep>password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^&\s'\"]*)", re.IGNORECASE)
+
+
+def redact(text: str, *urls: str | None) -> str:
+    """`text` with every password masked: those of `urls` wherever they appear, and any URL userinfo password
+    or `password=` value left in it."""
+    for password in sorted(set().union(*(_passwords_in(url) for url in urls if url)), key=len, reverse=True):
+        text = text.replace(password, MASK)
+    for pattern in (USERINFO_PASSWORD, PASSWORD_PARAMETER):
+        text = pattern.sub(rf"\g<keep>{MASK}", text)
+    return text
+
+
+def _passwords_in(url: str) -> set[str]:
+    """The passwords in a URL or libpq string, in each form a driver may echo: as written, decoded, unquoted."""
+    found = set()
+    for pattern in (USERINFO_PASSWORD, PASSWORD_PARAMETER):
+        for match in pattern.finditer(url):
+            written = match["secret"]
+            found.update({written, unquote(written), written.strip("'")})
+    found.discard("")
+    return found
+
+
+def _split(url: str) -> SplitResult:
+    """urlsplit, with a malformed URL (`postgresql://[::1`, port 99999) reported as a BackendError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily: an out-of-range port raises here
+    except ValueError as exc:
+        raise BackendError(f"not a valid URL: {redact(url, url)!r} ({exc})") from None
+    return parts
+
+
 def sql_backend_of(url: str) -> SqlBackend:
-    scheme = urlsplit(url).scheme.lower()
+    scheme = _split(url).scheme.lower()
     if scheme in COCKROACH_SCHEMES:
         return "cockroach"
     if scheme in POSTGRES_SCHEMES:
         return "postgres"
-    raise BackendError(f"not a PostgreSQL or CockroachDB URL: {url!r} (use postgresql://... or cockroachdb://...)")
+    raise BackendError(
+        f"not a PostgreSQL or CockroachDB URL: {redact(url, url)!r} (use postgresql://... or cockroachdb://...)"
+    )
 
 
 def libpq_url(url: str) -> str:
     """The URL psycopg understands: SQLAlchemy-style `cockroachdb://` becomes `postgresql://`."""
-    parts = urlsplit(url)
+    parts = _split(url)
     backend = sql_backend_of(url)
     netloc = parts.netloc
     if backend == "cockroach" and parts.hostname and parts.port is None:
@@ -67,49 +111,64 @@ def ensure_database(server_url: str, database: str) -> str:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        return database_url(server_url, database)
     except psycopg.Error as exc:
-        raise BackendError(f"cannot prepare database {database!r} on {redact_url(server_url)}: {exc}".strip()) from exc
-    return database_url(server_url, database)
-
-
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+        reason = " ".join(str(exc).split())  # libpq's messages run over several lines
+        raise BackendError(
+            redact(f"cannot prepare database {database!r} on {server_url}: {reason}", server_url)
+        ) from None  # the chained error would show the URL again, unmasked
 
 
 class EmbeddedPostgres:
-    """PostgreSQL from the pgserver wheel, reachable only through a Unix socket in a private directory."""
+    """PostgreSQL from the pgserver wheel, reachable only through a Unix socket in a private directory.
+
+    Whatever happens, the server is stopped and its data folder deleted: `stop()` does it after a normal run and
+    after a failed or interrupted start (Ctrl-C, SIGTERM); a watchdog process does it if this process dies
+    without running `stop()`, SIGKILL included (plumbline.lab.watchdog says how).
+    """
 
     def __init__(self) -> None:
-        self._workdir: str | None = None
+        self._watchdog: Watchdog | None = None
+        self._workdir: Path | None = None
         self._server = None
         self.url: str | None = None
 
     def start(self) -> str:
-        self._workdir = tempfile.mkdtemp(prefix="plumbline-pg-")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pgserver warns at import when XDG_RUNTIME_DIR is unset
-            import pgserver
+        try:
+            self._watchdog = Watchdog()
+            # Named, guarded, then created: mkdir with mode 0o700 fails on an existing path, as mkdtemp would.
+            # Resolved, because the postmaster's command line names the resolved path and reap() looks for it.
+            self._workdir = Path(tempfile.gettempdir()).resolve() / f"plumbline-pg-{secrets.token_hex(16)}"
+            self._watchdog.guard(self._workdir)
+            self._workdir.mkdir(mode=0o700)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # pgserver warns at import when XDG_RUNTIME_DIR is unset
+                import pgserver
 
-            logging.getLogger("pgserver").setLevel(logging.WARNING)
-            try:
+                logging.getLogger("pgserver").setLevel(logging.WARNING)
                 self._server = pgserver.get_server(self._workdir, cleanup_mode="delete")
-            except Exception as exc:
-                shutil.rmtree(self._workdir, ignore_errors=True)
-                raise BackendError(f"embedded PostgreSQL did not start: {exc}") from exc
-        self.url = self._server.get_uri()
+            self.url = self._server.get_uri()
+        except Exception as exc:
+            self.stop()
+            raise BackendError(f"embedded PostgreSQL did not start: {exc}") from exc
+        except BaseException:  # KeyboardInterrupt: Ctrl-C, or SIGTERM turned into one by the caller
+            self.stop()
+            raise
         return self.url
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
-        if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        """Stop the server and delete its data folder; after a failed or interrupted start too."""
+        server, self._server = self._server, None
+        try:
+            if server is not None:
+                server.cleanup()  # pg_ctl stop, then pgserver deletes the folder
+        finally:
+            if self._workdir is not None:
+                reap(self._workdir)  # what a failed or interrupted start left running, and the folder
+                self._workdir = None
+            if self._watchdog is not None:
+                self._watchdog.close()
+                self._watchdog = None
 
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()

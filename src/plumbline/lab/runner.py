@@ -18,7 +18,7 @@ from plumbline.lab.backends import (
     DynamoConfig,
     EmbeddedDynamoDB,
     EmbeddedPostgres,
-    redact_url,
+    redact,
     sql_backend_of,
 )
 from plumbline.lab.twin import RunningTwin, TwinApp
@@ -37,28 +37,33 @@ class Lab:
         dynamodb_endpoint: str | None = None,
         apps: tuple[str, ...] = APPS,
     ) -> None:
-        if backend == "embedded" and dsn:
-            backend = sql_backend_of(dsn)
-        if backend != "embedded" and not dsn:
-            raise BackendError(f"--backend {backend} needs --dsn URL of a running server")
-        if dsn and sql_backend_of(dsn) != backend:
-            raise BackendError(f"--backend {backend} does not match the URL {redact_url(dsn)!r} (a {sql_backend_of(dsn)} URL)")
-        self.backend = backend
         self.dsn = dsn
         self.dynamodb_endpoint = dynamodb_endpoint
+        try:
+            self.backend = _sql_backend(backend, dsn)
+        except BackendError as exc:
+            raise self._masked(exc) from None
         self.apps = apps
         self.twins: dict[str, dict[str, RunningTwin]] = {}
         self._stack = ExitStack()
         self._stop = threading.Event()
 
     def start(self) -> "Lab":
+        """Start everything; on any failure or interruption, stop what was started and re-raise."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         try:
             self._start()
+        except BackendError as exc:
+            self.stop()
+            raise self._masked(exc) from None  # the chained errors could show a password
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _masked(self, error: BackendError) -> BackendError:
+        """`error` on one line, with the passwords of --dsn and --dynamodb-endpoint masked."""
+        return BackendError(redact(" ".join(str(error).split()), self.dsn, self.dynamodb_endpoint))
 
     def _start(self) -> None:
         if "bank" in self.apps:
@@ -112,6 +117,17 @@ class Lab:
             app: {twin: {"url": running.url, "identities": dict(running.identities)} for twin, running in twins.items()}
             for app, twins in self.twins.items()
         }
+
+
+def _sql_backend(backend: LabBackend, dsn: str | None) -> LabBackend:
+    """The backend asked for, checked against the URL: `--dsn` alone picks the backend from its scheme."""
+    if backend == "embedded" and dsn:
+        return sql_backend_of(dsn)
+    if backend != "embedded" and not dsn:
+        raise BackendError(f"--backend {backend} needs --dsn URL of a running server")
+    if dsn and sql_backend_of(dsn) != backend:
+        raise BackendError(f"--backend {backend} does not match the URL {dsn!r} (a {sql_backend_of(dsn)} URL)")
+    return backend
 
 
 def register(base_url: str, name: str, run_id: str) -> str:
