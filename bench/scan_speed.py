@@ -400,6 +400,7 @@ def main() -> int:
     # 2. speed
     say("## Speed: cold, one process, every rule (plumbline --no-cache --jobs 1) vs bandit -r")
     scratch = Path(tempfile.mkdtemp(prefix="plumbline-bench-"))
+    os.environ["PLUMBLINE_CACHE_DIR"] = str(scratch / "cache")  # the runs' cache, emptied before the warm one
     rows: list[Row] = []
     per_base_findings: dict[str, int] = {}
     print_header()
@@ -432,9 +433,7 @@ def main() -> int:
                     best_of(repeat, plumbline_argv(paths, out, jobs=2), out))
         rows.append(jobs2)
         # Warm: empty the cache, fill it with one run (timed too), then time the re-scan that reads it.
-        shutil.rmtree(TREES / ".plumbline-cache", ignore_errors=True)
-        for path in paths:
-            shutil.rmtree(path / ".plumbline-cache", ignore_errors=True)
+        shutil.rmtree(os.environ["PLUMBLINE_CACHE_DIR"], ignore_errors=True)
         out = scratch / "corpus.fill.json"
         fill = Row("corpus", "plumbline cache fill", total, run_child(plumbline_argv(paths, out, cache=True), out))
         rows.append(fill)
@@ -597,7 +596,7 @@ def profile(paths: list[Path], show: int = 15) -> None:
     """Phases and the slowest files, in this process, through plumbline's internals (which may change)."""
     try:
         from plumbline.rules import matching
-        from plumbline.scan import _extract_one, checks
+        from plumbline.scan import _extract_one, _read, checks
         from plumbline.scan.files import discover, scan_root
         from plumbline.scan.project import Project
     except ImportError as exc:
@@ -613,8 +612,9 @@ def profile(paths: list[Path], show: int = 15) -> None:
     timings, modules = [], []
     for file in files:
         before = time.perf_counter()
-        facts, _, lines, _ = _extract_one(file, None)
-        timings.append((time.perf_counter() - before, lines, file.relative))
+        content = _read(file)
+        facts, _, _ = _extract_one(content, None)
+        timings.append((time.perf_counter() - before, content.lines, file.relative))
         if facts is not None:
             modules.append(facts)
     extracted = time.perf_counter()

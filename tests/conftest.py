@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from plumbline.lab.backends import EmbeddedDynamoDB, EmbeddedPostgres
 from plumbline.lab.runner import Lab
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_scan_cache(tmp_path_factory):
+    """Every scan of the test session, in-process or in a subprocess, caches in a folder of its own."""
+    previous = os.environ.get("PLUMBLINE_CACHE_DIR")
+    os.environ["PLUMBLINE_CACHE_DIR"] = str(tmp_path_factory.mktemp("scan-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PLUMBLINE_CACHE_DIR", None)
+    else:
+        os.environ["PLUMBLINE_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -182,19 +182,43 @@ def test_inline_suppression_on_the_reported_line(tmp_path):
     assert ("app.py", 20, "PL102") in rules_at(document)
 
 
-def test_cache_serves_unchanged_files_and_notices_changes(tmp_path):
-    write(tmp_path, {"app.py": APP, "other.py": "x = 1\n"})
-    first = CliRunner().invoke(main, ["scan", str(tmp_path)])
+def test_isolated_trusts_neither_the_trees_configuration_nor_its_suppressions(tmp_path):
+    hiding = APP.replace("(row[0] - 1, product_id))", "(row[0] - 1, product_id))  # plumbline: ignore")
+    write(tmp_path, {"app.py": hiding, "pyproject.toml": '[tool.plumbline.per-file-ignores]\n"*" = ["ALL"]\n'})
+    code, document = findings(tmp_path)
+    assert document.findings == () and code == 0, "what an untrusted pull request can do to a trusting scan"
+    code, document = findings(tmp_path, "--isolated")
+    assert ("app.py", 20, "PL102") in rules_at(document) and code == 1
+
+
+def test_cache_serves_unchanged_files_and_notices_changes(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PLUMBLINE_CACHE_DIR", str(cache))
+    tree = write(tmp_path / "tree", {"app.py": APP, "other.py": "x = 1\n"})
+    first = CliRunner().invoke(main, ["scan", str(tree)])
     assert "from cache" not in first.output
-    second = CliRunner().invoke(main, ["scan", str(tmp_path)])
+    second = CliRunner().invoke(main, ["scan", str(tree)])
     assert "(2 from cache)" in second.output
     assert second.output.split("Found")[0] == first.output.split("Found")[0]
-    assert (tmp_path / ".plumbline-cache" / ".gitignore").read_text() == "*\n"
-    write(tmp_path, {"app.py": APP.replace("SET stock = %s", "SET stock = stock - 1").replace(
+    assert sorted(p.name for p in tree.iterdir()) == ["app.py", "other.py"], "the cache is not in the scanned tree"
+    assert (cache / "secret.key").exists() and len(list(cache.glob("trees/*/*"))) == 3  # 2 files + the whole tree
+    write(tree, {"app.py": APP.replace("SET stock = %s", "SET stock = stock - 1").replace(
         "(row[0] - 1, product_id)", "(product_id,)")})
-    third = CliRunner().invoke(main, ["scan", str(tmp_path)])
+    third = CliRunner().invoke(main, ["scan", str(tree)])
     assert "(1 from cache)" in third.output
     assert "PL102" not in third.output
+    assert "from cache" not in CliRunner().invoke(main, ["scan", str(tree), "--no-cache"]).output
+
+
+def test_parallel_workers_read_and_write_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLUMBLINE_CACHE_DIR", str(tmp_path / "cache"))
+    tree = write(tmp_path / "tree", {f"pkg/app{i}.py": APP for i in range(8)})
+    first = CliRunner().invoke(main, ["scan", str(tree), "--jobs", "2"])
+    assert "from cache" not in first.output
+    write(tree, {"pkg/app0.py": APP + "\n# changed\n"})  # the whole-tree result no longer applies
+    second = CliRunner().invoke(main, ["scan", str(tree), "--jobs", "2"])
+    assert "(7 from cache)" in second.output
+    assert second.output.split("Found")[0] == first.output.split("Found")[0]
 
 
 def test_parallel_jobs_find_the_same(tmp_path):
@@ -261,8 +285,9 @@ def test_an_internal_error_in_a_check_costs_that_check_only(tmp_path, monkeypatc
     code, document = findings(tmp_path)
     assert ("app.py", 20, "PL102") in rules_at(document)
     assert not any(f.rule_id == "PL101" for f in document.findings)
-    assert any("internal error in PL101 (RuntimeError: boom)" in e.message for e in document.errors)
-    assert code == 1
+    assert any("internal error in PL101 (RuntimeError: boom)" in e.message and e.kind == "internal"
+               for e in document.errors)
+    assert code == 3, "an internal error may hide findings: never a plain pass or a plain 'findings'"
 
 
 def test_migrations_and_alter_fragments_are_not_judged_as_tables(tmp_path):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,8 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from plumbline import __version__
-from plumbline.findings import SEVERITIES, FindingsDocument, at_least
-from plumbline.report import FORMATS
+from plumbline.findings import SEVERITIES, FindingsDocument, ToolError, at_least
+from plumbline.report import FORMATS, terminal_safe_json
+from plumbline.report.text import printable, terminal_text
 
 # Exit codes, the same for every engine (docs/cli.md).
 EXIT_CLEAN = 0  # nothing at or above --fail-on
@@ -48,7 +50,18 @@ def with_backend_options(command):
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Ctrl-C that a command does not handle itself exits 130, as documented (click's own default is 1: findings)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="plumbline")
 def main() -> None:
     """Find, prove and fix integrity failures in Flask APIs on CockroachDB and DynamoDB."""
@@ -68,7 +81,7 @@ def _lab_call(console: Console, call):
 
 
 def _error(console: Console, message: str) -> None:
-    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    console.print(f"[red]error:[/red] {terminal_text(message)}", soft_wrap=True, highlight=False)
 
 
 def _start_lab(**options):
@@ -77,13 +90,27 @@ def _start_lab(**options):
     return Lab(**options).start()
 
 
+def _stop_on_signals() -> None:
+    """Make the first SIGINT or SIGTERM raise KeyboardInterrupt, and ignore any later one.
+
+    Installed before the lab starts anything: a signal during start-up unwinds through Lab.start, which stops
+    whatever it had started; once the lab serves, it ends `_wait_for_stop`. Later signals are ignored so they
+    cannot cut the clean-up short. SIGKILL reaches no handler: the embedded PostgreSQL's watchdog covers it.
+    """
+
+    def interrupt(signum, frame) -> None:
+        for name in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(name, lambda *_: None)  # a handler, not SIG_IGN, which programs started later inherit
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
+    """Block until Ctrl-C or SIGTERM, which `_stop_on_signals` turns into KeyboardInterrupt."""
+    while True:
+        time.sleep(60)
 
 
 @main.command()
@@ -91,17 +118,24 @@ def _wait_for_stop() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one line of JSON (URLs and tokens) once ready.")
 def lab(backend: str, dsn: str | None, dynamodb_endpoint: str | None, as_json: bool) -> None:
     """Serve the lab: two Flask apps, each as a vulnerable and a hardened twin, on 127.0.0.1."""
+    _stop_on_signals()
     err = Console(stderr=True)
-    running = _lab_call(err, lambda: _start_lab(backend=backend, dsn=dsn, dynamodb_endpoint=dynamodb_endpoint))
+    running = None
     try:
+        running = _lab_call(err, lambda: _start_lab(backend=backend, dsn=dsn, dynamodb_endpoint=dynamodb_endpoint))
         if as_json:
             click.echo(json.dumps(running.describe(), separators=(",", ":")))
             sys.stdout.flush()
         else:
             _print_lab(Console(), running)
         _wait_for_stop()
+    except KeyboardInterrupt:
+        if running is None:
+            _error(err, "interrupted during start-up; everything started was stopped")
+            sys.exit(EXIT_INTERRUPTED)
     finally:
-        running.stop()
+        if running is not None:
+            running.stop()
     if not as_json:
         err.print("lab stopped")
 
@@ -146,7 +180,7 @@ def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--select", multiple=True, help="Rule ids or prefixes to run (PL1,PL203; default: all).")
 @click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -154,42 +188,110 @@ def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 when a finding is at least this severe "
               "[default: low].")
 @click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Processes for parsing.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write .plumbline-cache/.")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the cache (user cache directory, or $PLUMBLINE_CACHE_DIR).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files and directories.")
 @click.option("--backend", type=click.Choice(["auto", "cockroachdb", "postgres"]),
               help="Database the fixes are written for [default: auto, from the code].")
-def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend) -> None:
+@click.option("--isolated", is_flag=True, help="Trust nothing in the scanned tree: ignore its [tool.plumbline] "
+              "settings and its inline suppression comments (for untrusted pull requests).")
+def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend, isolated) -> None:
     """Find integrity failures in Flask code on CockroachDB/PostgreSQL, statically."""
-    from plumbline.rules import matching
     from plumbline.scan import ScanOptions, scan as run_scan
-    from plumbline.scan.config import ConfigError, load
+    from plumbline.scan.config import ConfigError, ScanConfig, load
 
     err = Console(stderr=True)
-    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
-    if missing:
-        raise click.UsageError(f"no such file or directory: {', '.join(missing)}")
+    _validate_output(output)
+    given = [_scan_path(text) for text in paths]
     try:
-        config, _ = load(paths[0])
+        config = ScanConfig() if isolated else load(given[0])[0]
     except ConfigError as exc:
         _error(err, str(exc))
         sys.exit(EXIT_USAGE)
-    selected = _comma_list(select) or config.select
-    ignored = _comma_list(ignore) or config.ignore
-    for prefix in [*selected, *ignored]:
-        if not matching([prefix]):
-            raise click.UsageError(f"no rule matches {prefix!r} (see `plumbline rules`)")
+    selected = _rule_prefixes("--select", select) or config.select
+    ignored = _rule_prefixes("--ignore", ignore) or config.ignore
+    rule_ids = _engine_rules("scan", selected, ignored)
     options = ScanOptions(
         select=selected, ignore=ignored, exclude=[*config.exclude, *exclude],
         per_file_ignores=config.per_file_ignores, backend=backend or config.backend, jobs=jobs, cache=not no_cache,
+        inline_suppressions=not isolated,
     )
     started = time.perf_counter()
-    result = run_scan(list(paths), options)
+    try:
+        with _sigterm_as_interrupt():
+            result = run_scan(given, options)
+    except KeyboardInterrupt:
+        elapsed = time.perf_counter() - started
+        message = f"interrupted after {elapsed:.1f} s, before the checks ended: no finding is reported"
+        document = FindingsDocument(errors=(ToolError(engine="scan", target=", ".join(paths), message=message,
+                                                      kind="interrupted"),))
+        _emit(document, output_format, output, f"interrupted after {elapsed:.1f} s", rule_ids)
+        _error(err, "interrupted: the report written is incomplete")
+        sys.exit(EXIT_INTERRUPTED)
     elapsed = time.perf_counter() - started
-    document = result.document
     stats = (f"{result.files} files, {result.lines} lines in {elapsed:.2f} s"
              + (f" ({result.cached} from cache)" if result.cached else ""))
-    _emit(document, output_format, output, stats, sorted(matching(selected) - matching(ignored)))
-    sys.exit(_exit_code(document, fail_on or config.fail_on))
+    _emit(result.document, output_format, output, stats, rule_ids)
+    code = _exit_code(result.document, fail_on or config.fail_on)
+    if result.analysed == 0 and code != EXIT_INTERNAL:
+        _error(err, "nothing could be analysed: " + ("every file was skipped (the report lists why)" if result.files
+                                                      else "no .py or .sql file under " + ", ".join(paths)))
+        code = EXIT_USAGE
+    sys.exit(code)
+
+
+def _scan_path(text: str) -> Path:
+    """A PATH to scan: a directory or a regular file; a FIFO or a device would hang or never end."""
+    if not text:
+        raise click.UsageError("PATH is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.UsageError(f"{printable(text)}: the name is not valid UTF-8; rename it") from None
+    try:
+        mode = os.stat(text).st_mode
+    except OSError as exc:
+        raise click.UsageError(f"{printable(text)}: {(exc.strerror or 'cannot read').lower()}") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise click.UsageError(f"{printable(text)}: not a directory or a regular file")
+    return Path(text)
+
+
+def _rule_prefixes(option: str, values: tuple[str, ...]) -> list[str] | None:
+    """Rule ids or prefixes given with `option` (None when it was not given); each must match a rule."""
+    from plumbline.rules import matching
+
+    if not values:
+        return None
+    prefixes = _comma_list(values)
+    if not prefixes:
+        raise click.UsageError(f"{option} needs rule ids or prefixes, such as PL1 or PL102")
+    for prefix in prefixes:
+        if not matching([prefix]):
+            raise click.UsageError(f"{option}: no rule matches {prefix!r} (see `plumbline rules`)")
+    return prefixes
+
+
+def _engine_rules(engine: str, selected: list[str] | None, ignored: list[str] | None) -> list[str]:
+    """The rules of `engine` that will run (all of them unless selected); none at all is a usage error."""
+    from plumbline.rules import all_rules, matching
+
+    own = {rule.id for rule in all_rules() if rule.engine == engine}
+    chosen = (matching(selected or ["ALL"]) - matching(ignored or [])) & own
+    if not chosen:
+        raise click.UsageError(f"no {engine} rule is selected: none is left after --select and --ignore (or their "
+                               "[tool.plumbline] settings); `plumbline rules` lists each rule's engine")
+    return sorted(chosen)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a cancelled CI job) stops the run as Ctrl-C does, so that a partial report is written too."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _validate_output(output: Path | None) -> None:
@@ -197,39 +299,49 @@ def _validate_output(output: Path | None) -> None:
     if output is None:
         return
     if output.is_dir():
-        raise click.UsageError(f"--output {output}: is a directory")
+        raise click.UsageError(f"--output {printable(str(output))}: is a directory")
     folder = output.absolute().parent
     if not folder.is_dir():
-        raise click.UsageError(f"--output {output}: folder {folder} does not exist")
+        raise click.UsageError(f"--output {printable(str(output))}: folder {printable(str(folder))} does not exist")
     if not os.access(folder, os.W_OK) or output.exists() and not os.access(output, os.W_OK):
-        raise click.UsageError(f"--output {output}: not writable")
+        raise click.UsageError(f"--output {printable(str(output))}: not writable")
 
 
 def _emit(document: FindingsDocument, output_format: str, output: Path | None, stats: str,
           rule_ids: list[str]) -> None:
-    """Write the report in the chosen format, to `output` or stdout; the run's figures go to the user."""
+    """Write the report in the chosen format, to `output` or stdout; the run's figures and any internal error
+    go to the user on stderr (an internal error is never a silent pass, whatever the format)."""
     from plumbline.report import junit, sarif, text
 
+    err = Console(stderr=True)
     if output_format == "text":
         if output is not None:
             with open(output, "w", encoding="utf-8") as handle:
                 text.render(document, Console(file=handle, no_color=True, width=200), summary_extra=stats)
-            Console(stderr=True).print(f"{len(document.findings)} findings; {stats}", highlight=False, soft_wrap=True)
+            err.print(f"{len(document.findings)} findings; {terminal_text(stats)}", highlight=False, soft_wrap=True)
         else:
             text.render(document, Console(highlight=False), summary_extra=stats)
-        return
-    rendered = {"json": document.to_json, "sarif": lambda: sarif.render(document),
-                "junit": lambda: junit.render(document, rule_ids)}[output_format]()
-    if output is not None:
-        output.write_text(rendered + "\n", encoding="utf-8")
     else:
-        click.echo(rendered)
-    Console(stderr=True).print(f"[dim]{len(document.findings)} findings; {stats}[/dim]", highlight=False,
-                               soft_wrap=True)
+        rendered = {"json": lambda: terminal_safe_json(document.to_json()),
+                    "sarif": lambda: terminal_safe_json(sarif.render(document)),
+                    "junit": lambda: junit.render(document, rule_ids)}[output_format]()
+        if output is not None:
+            output.write_text(rendered + "\n", encoding="utf-8")
+        else:
+            click.echo(rendered)
+        err.print(f"[dim]{len(document.findings)} findings; {terminal_text(stats)}[/dim]", highlight=False,
+                  soft_wrap=True)
+    internal = [error for error in document.errors if error.kind == "internal"]
+    if internal:
+        _error(err, f"{len(internal)} internal error{'s' if len(internal) != 1 else ''} in plumbline (first: "
+               f"{internal[0].target}: {internal[0].message}); the result may be incomplete")
 
 
 def _exit_code(document: FindingsDocument, fail_on: str) -> int:
-    return 1 if any(at_least(f.severity, fail_on) for f in document.findings) else 0
+    """3 when an internal error may have hidden findings, else 1 for findings at or above `fail_on`, else 0."""
+    if any(error.kind == "internal" for error in document.errors):
+        return EXIT_INTERNAL
+    return EXIT_FINDINGS if any(at_least(f.severity, fail_on) for f in document.findings) else EXIT_CLEAN
 
 
 @main.command()
@@ -239,62 +351,82 @@ def _exit_code(document: FindingsDocument, fail_on: str) -> int:
 @click.option("--identity", "identities", multiple=True, metavar="NAME=HEADER",
               help='An identity as one header line, e.g. alice="Authorization: Bearer ..." (repeatable; two '
                    "identities enable cross-identity tests).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Identities that log in ([probe] of a plumbline.toml, [tool.plumbline.probe] of a "
+                   "pyproject.toml); default: the first plumbline.toml or pyproject.toml here or above.")
 @click.option("--active", is_flag=True, help="Allow state-changing requests (races, writes, invalid input).")
 @click.option("--max-requests", type=click.IntRange(1), default=3000, show_default=True, help="Request budget.")
 @click.option("--rate", type=click.FloatRange(0.1), default=200.0, show_default=True,
               help="Requests per second between bursts.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True,
-              help="Seconds to wait for each answer.")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
+              help="Seconds each request may take in all (connection, answer and body), a burst included.")
+@click.option("--max-body-mib", type=click.IntRange(1, 1024), default=4, show_default=True,
+              help="MiB of each response body kept, after decompression; the rest is not read.")
 @click.option("--select", multiple=True, help="Rule ids or prefixes to run (default: all PL4xx).")
 @click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
 @click.option("--format", "output_format", type=click.Choice([*FORMATS, "junit"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding is at least this severe.")
-def probe(base_url, spec_source, identities, active, max_requests, rate, timeout, select, ignore, output_format,
-          output, fail_on) -> None:
+def probe(base_url, spec_source, identities, config_file, active, max_requests, rate, timeout, max_body_mib, select, ignore,
+          output_format, output, fail_on) -> None:
     """Prove integrity failures on a running API: synchronized bursts, two identities, state read back."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from plumbline.probe import config
     from plumbline.probe.engine import Probe
     from plumbline.probe.http import Http, Identity, TargetError
     from plumbline.probe.spec import SpecError, load
-    from plumbline.rules import matching
 
     err = Console(stderr=True)
-    if not base_url.startswith(("http://", "https://")):
-        raise click.UsageError(f"BASE_URL must be an http:// or https:// URL, got {base_url!r}")
+    _validate_output(output)
     try:
-        parsed = [Identity.parse(text) for text in identities]
+        configured = config.load(config_file)
+    except config.ConfigError as exc:
+        raise click.UsageError(f"--config: {exc}") from None
+    try:
+        parsed = [*configured.values(), *(Identity.parse(text) for text in identities)]
     except ValueError as exc:
         raise click.UsageError(f"--identity: {exc}") from None
     if len({i.name for i in parsed}) != len(parsed):
-        raise click.UsageError("--identity: each identity needs its own name")
-    selected = matching(_comma_list(select) or ["PL4"]) - matching(_comma_list(ignore) or [])
-    if not selected:
-        raise click.UsageError("no probe rule selected (see `plumbline rules`)")
-    http = Http(base_url, {i.name: i for i in parsed}, max_requests=max_requests, rate=rate, timeout=timeout)
+        raise click.UsageError("--identity: each identity needs its own name (the configuration file's included)")
+    selected = set(_engine_rules("probe", _rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore)))
+    try:
+        http = Http(base_url, {i.name: i for i in parsed}, max_requests=max_requests, rate=rate, timeout=timeout,
+                    max_body=max_body_mib * 2**20)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     started = time.perf_counter()
+    runner = None
     try:
-        spec = load(spec_source, base_url, timeout=timeout)
-        if "://" not in spec_source and not spec_source.startswith("/"):
-            http.request("GET", "/", identity=None)
-    except (SpecError, TargetError) as exc:
-        _error(err, str(exc))
-        http.close()
-        sys.exit(EXIT_USAGE)
-    runner = Probe(spec, http, active=active, selected=selected)
-    quiet = output_format != "text" or not err.is_terminal
-    try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                      disable=quiet, transient=True) as progress:
-            task = progress.add_task("probing", total=None)
-            document = runner.run(on_check=lambda name: progress.update(task, description=f"{name} "
-                                                                         f"[dim]({http.sent} requests)[/dim]"))
+        with _sigterm_as_interrupt():
+            try:
+                spec = load(spec_source, http.base_url, timeout=timeout)
+                http.request("GET", "/", identity=None)  # the target answers HTTP, wherever the spec came from
+                http.log_in()  # identities that register or log in obtain their credentials
+            except (SpecError, TargetError) as exc:
+                _error(err, str(exc))
+                sys.exit(EXIT_USAGE)
+            runner = Probe(spec, http, active=active, selected=selected)
+            quiet = output_format != "text" or not err.is_terminal
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                          disable=quiet, transient=True) as progress:
+                task = progress.add_task("probing", total=None)
+                document = runner.run(on_check=lambda name: progress.update(
+                    task, description=f"{name} [dim]({http.sent} requests)[/dim]"))
+    except KeyboardInterrupt:
+        elapsed = time.perf_counter() - started
+        so_far = runner.document() if runner else FindingsDocument()
+        stop = ToolError(engine="probe", target=http.base_url, kind="interrupted",
+                         message=f"interrupted after {http.sent} requests in {elapsed:.1f} s: the findings so far")
+        _emit(so_far.model_copy(update={"errors": (*so_far.errors, stop)}), output_format, output,
+              f"interrupted after {http.sent} requests in {elapsed:.1f} s", sorted(selected))
+        _error(err, "interrupted: the report written is incomplete")
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         http.close()
     mode = "active" if active else "passive (safe methods only; --active for the rest)"
-    stats = f"{http.sent} requests in {time.perf_counter() - started:.1f} s, {mode}"
+    stats = "; ".join([f"{http.sent} requests in {time.perf_counter() - started:.1f} s, {mode}", *runner.notes])
     _emit(document, output_format, output, stats, sorted(selected))
     sys.exit(_exit_code(document, fail_on))
 
@@ -313,9 +445,9 @@ def rules(output_format: str) -> None:
     table = Table(title="plumbline rules", title_justify="left")
     for column in ("id", "name", "engine", "severity", "CWE", "OWASP", "summary"):
         table.add_column(column)
-    for rule in all_rules():
-        table.add_row(rule.id, rule.name, rule.engine, rule.severity, ", ".join(map(str, rule.cwe)),
-                      rule.owasp or "", rule.summary)
+    for rule in all_rules():  # cells are rich markup: a `[` in a summary must print as it is
+        table.add_row(*map(escape, (rule.id, rule.name, rule.engine, rule.severity, ", ".join(map(str, rule.cwe)),
+                                    rule.owasp or "", rule.summary)))
     Console().print(table)
 
 

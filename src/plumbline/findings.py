@@ -80,12 +80,37 @@ class Finding(_Strict):
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
+ErrorKind = Literal["skipped", "internal", "interrupted"]
+
+
 class ToolError(_Strict):
-    """Something an engine could not read or reach; the run went on without it."""
+    """Something an engine could not use, and why; the run went on without it.
+
+    `kind`: `skipped` for a stated reason (binary, too large, unreachable...), `internal` for a bug in plumbline,
+    `interrupted` for a run stopped before its end. After `internal` or `interrupted` the result may be incomplete."""
 
     engine: Engine | None = None
     target: str
     message: str
+    kind: ErrorKind = "skipped"
+
+
+CoverageStatus = Literal["ran", "skipped"]
+
+
+class Coverage(_Strict):
+    """What one check did with one operation: ran (and on what), or skipped (and why).
+
+    `operation` is `METHOD /route`; `check` the check's name, `rules` the rules it reports; `note` says on what
+    object the check worked (`a created object`, `a listed object`...) or why it was skipped (`no object to work
+    on`, `no read-back found`, `needs --active`, `needs two identities`)."""
+
+    engine: Engine
+    operation: str
+    check: str
+    rules: tuple[str, ...] = ()
+    status: CoverageStatus
+    note: str = ""
 
 
 class Tool(_Strict):
@@ -98,6 +123,7 @@ class FindingsDocument(_Strict):
     tool: Tool = Field(default_factory=Tool)
     findings: tuple[Finding, ...] = ()
     errors: tuple[ToolError, ...] = ()
+    coverage: tuple[Coverage, ...] = ()  # optional: engines that do not report coverage leave it empty
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, json_schema_serialization_defaults_required=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from urllib.parse import quote
 
 from plumbline.findings import Finding, FindingsDocument, Severity
 from plumbline.rules import Rule, all_rules
@@ -28,10 +29,10 @@ def render(document: FindingsDocument) -> str:
         }},
         "results": [_result(finding, index) for finding in document.findings],
         "invocations": [{
-            "executionSuccessful": True,
+            "executionSuccessful": not any(error.kind == "internal" for error in document.errors),
             "toolExecutionNotifications": [
                 {"level": "warning", "message": {"text": error.message},
-                 **({"locations": [{"physicalLocation": {"artifactLocation": {"uri": error.target}}}]}
+                 **({"locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(error.target)}}}]}
                     if _is_relative(error.target) else {})}
                 for error in document.errors
             ],
@@ -72,7 +73,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict:
         if location.end_line:
             region["endLine"] = location.end_line
         result["locations"] = [{"physicalLocation": {
-            "artifactLocation": {"uri": location.path, "uriBaseId": "%SRCROOT%"}, "region": region}}]
+            "artifactLocation": {"uri": _uri(location.path), "uriBaseId": "%SRCROOT%"}, "region": region}}]
     elif location.kind == "http":
         result["locations"] = [{"logicalLocations": [
             {"name": f"{location.method} {location.route}", "kind": "function"}]}]
@@ -89,7 +90,13 @@ def _fingerprint(finding: Finding) -> str:
     place = {"source": lambda: location.path, "http": lambda: f"{location.method} {location.route}",
              "schema": lambda: f"{location.table}.{location.column}"}[location.kind]()
     message = re.sub(r"\blines? \d+", "line", finding.message)
-    return hashlib.sha256(f"{finding.rule_id}\0{place}\0{message}".encode()).hexdigest()[:32]
+    text = f"{finding.rule_id}\0{place}\0{message}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]  # a path may not be UTF-8
+
+
+def _uri(path: str) -> str:
+    """A relative path as a URI reference (RFC 3986): spaces, `#`, `%` and non-ASCII bytes percent-encoded."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _is_relative(target: str) -> bool:

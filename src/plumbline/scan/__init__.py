@@ -1,7 +1,7 @@
 """The scan engine: static analysis of Flask code for integrity failures.
 
 files -> facts per module (cached by content hash, optionally in parallel) -> one project view
--> checks -> suppressions -> a findings document.
+-> checks -> suppressions -> a findings document. The cache (scan/cache.py) lives outside the scanned tree.
 """
 
 from __future__ import annotations
@@ -11,17 +11,14 @@ import gc
 import hashlib
 import json
 import logging
-import os
-import pickle
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plumbline import __version__
 from plumbline.findings import Finding, FindingsDocument, ToolError
 from plumbline.rules import matching
 from plumbline.scan import checks
+from plumbline.scan.cache import Cache
 from plumbline.scan.facts import ModuleFacts
 from plumbline.scan.files import (
     FileError,
@@ -38,8 +35,6 @@ from plumbline.scan.project import Project
 from plumbline.scan.python import extract
 from plumbline.scan.schema import tables_from_ddl
 
-CACHE_DIRECTORY = ".plumbline-cache"
-
 
 @dataclass
 class ScanOptions:
@@ -50,6 +45,7 @@ class ScanOptions:
     backend: str = "auto"
     jobs: int = 1
     cache: bool = True
+    inline_suppressions: bool = True  # `# plumbline: ignore[...]` comments in the scanned files count
 
 
 @dataclass
@@ -59,13 +55,19 @@ class ScanResult:
     files: int
     lines: int
     cached: int
+    analysed: int  # files read and parsed; none at all means the scan saw nothing (the CLI exits 2)
+
+
+def _analysed(files: list[SourceFile], document: FindingsDocument) -> int:
+    """Files without an error of their own in `document` (a cached result was computed from the same files)."""
+    return len(files) - len({error.target for error in document.errors} & {file.relative for file in files})
 
 
 def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
     root = scan_root(paths)
     files, problems = discover(paths, root, tuple(options.exclude))
     errors = [ToolError(engine="scan", target=target, message=message) for target, message in problems]
-    cache = _Cache(root) if options.cache else None
+    cache = Cache.open(root, paths) if options.cache else None
     # sqlglot reports statements it parses as a generic command on stderr; they are facts we do without.
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     # Facts are long-lived and acyclic: the collector's full passes over them only cost time.
@@ -77,15 +79,16 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
         gc.set_threshold(*thresholds)
 
 
-def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: "_Cache | None",
+def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: Cache | None,
           options: ScanOptions) -> ScanResult:
     contents = [_read(file) for file in files]
     lines = sum(content.lines for content in contents)
-    tree_key = _tree_key(contents, options)
+    tree_key = _tree_key(contents, errors, options)
     if cache is not None:
-        stored = cache.get(tree_key)
-        if isinstance(stored, FindingsDocument):
-            return ScanResult(document=stored, root=root, files=len(files), lines=lines, cached=len(files))
+        stored = cache.get_document(tree_key)
+        if stored is not None:
+            return ScanResult(document=stored, root=root, files=len(files), lines=lines, cached=len(files),
+                              analysed=_analysed(files, stored))
     modules: list[ModuleFacts] = []
     cached = 0
     for facts, error, hit in _extract_all(contents, cache, options.jobs):
@@ -103,8 +106,10 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: "
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     document = FindingsDocument(findings=tuple(findings), errors=tuple(errors))
     if cache is not None:
-        cache.put(tree_key, document)
-    return ScanResult(document=document, root=root, files=len(files), lines=lines, cached=cached)
+        cache.put_document(tree_key, document)
+        cache.evict()
+    return ScanResult(document=document, root=root, files=len(files), lines=lines, cached=cached,
+                      analysed=_analysed(files, document))
 
 
 @dataclass(frozen=True)
@@ -126,14 +131,16 @@ def _read(file: SourceFile) -> _Content:
         data = read_bytes(file.path)
     except FileError as exc:
         return _Content(file, None, f"error:{file.relative}:{exc}", str(exc))
-    key = hashlib.sha256(b"\0".join([data, file.relative.encode(), module_name(file.path).encode()])).hexdigest()
+    place = f"{file.relative}\0{module_name(file.path)}".encode("utf-8", "surrogateescape")  # names may not be UTF-8
+    key = hashlib.sha256(b"\0".join([data, place])).hexdigest()
     return _Content(file, data, key)
 
 
-def _tree_key(contents: list[_Content], options: ScanOptions) -> str:
-    """Everything a scan's result depends on: every file's content and place, and the options."""
-    settings = json.dumps([sorted(options.select), sorted(options.ignore), options.backend,
-                           sorted((k, sorted(v)) for k, v in options.per_file_ignores.items())])
+def _tree_key(contents: list[_Content], problems: list[ToolError], options: ScanOptions) -> str:
+    """Everything a scan's result depends on: every file's content and place, what could not be listed, the options."""
+    settings = json.dumps([sorted(options.select), sorted(options.ignore), options.backend, options.inline_suppressions,
+                           sorted((k, sorted(v)) for k, v in options.per_file_ignores.items()),
+                           [(problem.target, problem.message) for problem in problems]])
     digest = hashlib.sha256(settings.encode())
     for content in contents:
         digest.update(content.key.encode())
@@ -142,7 +149,7 @@ def _tree_key(contents: list[_Content], options: ScanOptions) -> str:
 
 def _suppressed(finding: Finding, suppressions: dict[str, dict[int, frozenset[str]]], options: ScanOptions) -> bool:
     path = finding.location.path
-    rules = suppressions.get(path, {}).get(finding.location.line, frozenset())
+    rules = suppressions.get(path, {}).get(finding.location.line, frozenset()) if options.inline_suppressions else ()
     if "*" in rules or finding.rule_id in rules:
         return True
     for pattern, rule_ids in options.per_file_ignores.items():
@@ -157,7 +164,7 @@ def _suppressed(finding: Finding, suppressions: dict[str, dict[int, frozenset[st
 Outcome = tuple[ModuleFacts | None, ToolError | None, int]
 
 
-def _extract_all(contents: list[_Content], cache: "_Cache | None", jobs: int) -> list[Outcome]:
+def _extract_all(contents: list[_Content], cache: Cache | None, jobs: int) -> list[Outcome]:
     if jobs <= 1 or len(contents) < 2 * jobs:
         return [_extract_one(content, cache) for content in contents]
     chunk = max(1, len(contents) // (jobs * 8))
@@ -165,12 +172,12 @@ def _extract_all(contents: list[_Content], cache: "_Cache | None", jobs: int) ->
         return list(pool.map(_extract_one, contents, [cache] * len(contents), chunksize=chunk))
 
 
-def _extract_one(content: _Content, cache: "_Cache | None") -> Outcome:
+def _extract_one(content: _Content, cache: Cache | None) -> Outcome:
     file, data = content.file, content.data
     if data is None:
         return None, ToolError(engine="scan", target=file.relative, message=content.error or "cannot read"), 0
     if cache is not None:
-        hit = cache.get(content.key)
+        hit = cache.get_facts(content.key)
         if hit is not None:
             return (*hit, 1)
     try:
@@ -187,49 +194,7 @@ def _extract_one(content: _Content, cache: "_Cache | None") -> Outcome:
         result = (None, ToolError(engine="scan", target=file.relative, message="skipped: nested too deeply to analyse"))
     except Exception as exc:  # a bug of ours must cost one file, never the scan
         message = f"internal error while analysing ({type(exc).__name__}: {exc}); please report it"
-        return None, ToolError(engine="scan", target=file.relative, message=message), 0
+        return None, ToolError(engine="scan", target=file.relative, message=message, kind="internal"), 0
     if cache is not None:
-        cache.put(content.key, result)
+        cache.put_facts(content.key, *result)
     return (*result, 0)
-
-
-def _engine_fingerprint() -> str:
-    """A digest of the scan engine's and the rules' own sources: a changed engine never reads old results."""
-    digest = hashlib.sha256(__version__.encode())
-    for folder in (Path(__file__).parent, Path(checks.__file__).parent.parent / "rules"):
-        for source in sorted(folder.glob("*.py")):
-            digest.update(source.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-class _Cache:
-    """Facts per file content, and whole results per tree, under `<root>/.plumbline-cache/`.
-
-    Any problem with the cache only costs speed."""
-
-    def __init__(self, root: Path) -> None:
-        tag = f"{_engine_fingerprint()}-py{sys.version_info.major}{sys.version_info.minor}"
-        self.directory = root / CACHE_DIRECTORY / tag
-        self._prepared = False
-
-    def get(self, key: str):
-        try:
-            with open(self.directory / key[:2] / key, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            return None
-
-    def put(self, key: str, value) -> None:
-        target = self.directory / key[:2] / key
-        try:
-            if not self._prepared:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                (self.directory.parent / ".gitignore").write_text("*\n")
-                self._prepared = True
-            target.parent.mkdir(exist_ok=True)
-            temporary = target.with_suffix(f".{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except OSError:
-            pass

@@ -1,23 +1,26 @@
-"""`[tool.plumbline]` in pyproject.toml, merged with the command line (the command line wins)."""
+"""`[tool.plumbline]` in pyproject.toml, merged with the command line (the command line wins).
+
+The file belongs to the scanned tree, which may be hostile: it is read with a size limit, and any shape
+of it that cannot be used is a `ConfigError` naming the file and the key, never a traceback.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from plumbline.configfile import ConfigError, read_toml
 from plumbline.findings import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+from plumbline.rules import matching
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used; the message names the file and the key."""
+def _known_rules(prefixes: list[str]) -> list[str]:
+    unknown = [prefix for prefix in prefixes if not matching([prefix])]
+    if unknown:
+        raise ValueError(f"no rule matches {', '.join(map(repr, unknown))} (see `plumbline rules`)")
+    return prefixes
 
 
 class ScanConfig(BaseModel):
@@ -30,8 +33,21 @@ class ScanConfig(BaseModel):
     per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
     backend: Literal["auto", "cockroachdb", "postgres"] = "auto"
 
+    @field_validator("select", "ignore")
+    @classmethod
+    def _rules_exist(cls, prefixes: list[str]) -> list[str]:
+        return _known_rules(prefixes)
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _ignored_rules_exist(cls, ignores: dict[str, list[str]]) -> dict[str, list[str]]:
+        for prefixes in ignores.values():
+            _known_rules(prefixes)
+        return ignores
+
 
 def find_pyproject(start: Path) -> Path | None:
+    start = start.absolute()
     directory = start if start.is_dir() else start.parent
     for candidate in (directory, *directory.parents):
         path = candidate / "pyproject.toml"
@@ -44,11 +60,13 @@ def load(start: Path) -> tuple[ScanConfig, Path | None]:
     path = find_pyproject(start)
     if path is None:
         return ScanConfig(), None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    section = data.get("tool", {}).get("plumbline", {})
+    data = read_toml(path)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table, not {type(tool).__name__}")
+    section = tool.get("plumbline", {})
+    if isinstance(section, dict):  # [tool.plumbline.probe] is the probe's (probe/config.py)
+        section = {key: value for key, value in section.items() if key != "probe"}
     try:
         return ScanConfig.model_validate(section), path
     except ValidationError as exc:

@@ -1,7 +1,8 @@
-"""Which files a scan reads, and reading them without ever crashing on what is inside.
+"""Which files a scan reads, and reading them without ever crashing, hanging or filling memory on what is inside.
 
-Every problem (binary, undecodable, too large, not Python 3 of this interpreter, unreadable)
-becomes a `ToolError` for the findings document; the scan goes on without that file.
+Every problem (binary, undecodable, too large, not a regular file, a symlink out of the scanned tree, not
+Python 3 of this interpreter, unreadable) becomes a `ToolError` for the findings document; the scan goes on
+without that file.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import ast
 import fnmatch
 import io
 import os
+import stat
 import tokenize
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+# `.plumbline-cache`: where earlier versions kept their cache in the tree; no longer read, and not scanned either.
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "site-packages",
     "build", "dist", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".plumbline-cache",
@@ -34,10 +37,23 @@ class SourceFile:
 
 
 def scan_root(paths: list[Path]) -> Path:
-    resolved = [p.resolve() for p in paths]
-    if len(resolved) == 1:
-        return resolved[0] if resolved[0].is_dir() else resolved[0].parent
-    common = Path(os.path.commonpath(resolved))
+    """The directory that report paths are relative to.
+
+    One directory: itself; one file: the directory it is in. Several paths: their deepest common directory,
+    unless that is the file system's root (paths in unrelated trees, `scan ~/a /srv/b`): then the current
+    directory, so that files under it keep short relative paths (and `per-file-ignores` patterns keep matching
+    them); files outside the root are reported by their absolute paths. Paths are made absolute without
+    following symlinks, so a symlink given on the command line is named as given.
+    """
+    given = [Path(os.path.abspath(p)) for p in paths]
+    if len(given) == 1:
+        return given[0] if given[0].is_dir() else given[0].parent
+    try:
+        common = Path(os.path.commonpath(given))
+    except ValueError:  # Windows paths on different drives
+        return Path.cwd()
+    if common == Path(common.anchor):
+        return Path.cwd()
     return common if common.is_dir() else common.parent
 
 
@@ -47,7 +63,12 @@ def _excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[tuple[str, str]]]:
-    """Files to scan under `paths` (directory symlinks are not followed), and paths that could not be listed."""
+    """Files to scan under `paths`, and paths that could not be listed or are not scanned, with why.
+
+    Directory symlinks are not followed. A file symlink is followed only when it points inside the given
+    directory it was found under (a `.py` linked to `/etc/…` or `/dev/zero` is refused); a file given on the
+    command line is read wherever it points, as the user asked for it.
+    """
     patterns = DEFAULT_EXCLUDES + tuple(exclude)
     found: dict[str, SourceFile] = {}
     problems: list[tuple[str, str]] = []
@@ -64,6 +85,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tu
         if given.is_file() or given.is_symlink() and not given.is_dir():
             add(given.absolute())
             continue
+        tree = os.path.realpath(given)
         for directory, subdirectories, files in os.walk(given, followlinks=False,
                                                        onerror=lambda e: problems.append((e.filename, e.strerror))):
             base = Path(directory)
@@ -71,32 +93,69 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tu
                                        if not _excluded(_relative(base / d, root), d, patterns))
             for name in sorted(files):
                 path = base / name
-                if name.endswith(SUFFIXES) and not _excluded(_relative(path, root), name, patterns):
-                    add(path.absolute())
+                if not name.endswith(SUFFIXES) or _excluded(_relative(path, root), name, patterns):
+                    continue
+                if path.is_symlink() and not _inside(os.path.realpath(path), tree):
+                    problems.append((_relative(path, root), "skipped: a symlink to a file outside the scanned tree"))
+                    continue
+                add(path.absolute())
     return sorted(found.values(), key=lambda f: f.relative), problems
 
 
+def _inside(path: str, directory: str) -> bool:
+    return os.path.commonpath([path, directory]) == directory
+
+
 def _relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it is inside, else absolute; "/"-separated either way."""
+    absolute = Path(os.path.abspath(path))
     try:
-        return path.absolute().relative_to(root).as_posix()
+        return absolute.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        return absolute.as_posix()
 
 
 def read_bytes(path: Path) -> bytes:
+    """A source file's bytes: a regular file of at most MAX_BYTES, without binary content.
+
+    The type is checked before opening (a device or FIFO is never opened) and again on the opened descriptor;
+    O_NONBLOCK keeps even a FIFO swapped in between from blocking the open.
+    """
     try:
-        size = path.stat().st_size
+        _require_regular(os.stat(path).st_mode)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            data = read_regular(descriptor, MAX_BYTES)
+        finally:
+            os.close(descriptor)
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from exc
-    if size > MAX_BYTES:
-        raise FileError(f"skipped: {size // 1024} KiB is larger than {MAX_BYTES // 1024} KiB (generated code?)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileError(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise FileError(f"skipped: larger than {MAX_BYTES // 1024} KiB (generated code?)")
     if b"\x00" in data:
         raise FileError("skipped: binary file")
     return data
+
+
+def read_regular(descriptor: int, limit: int) -> bytes:
+    """At most `limit + 1` bytes of an open regular file (FileError for anything else); the caller closes it.
+
+    The limit holds on the bytes read, not on the size the file system reports (0 for /proc files)."""
+    _require_regular(os.fstat(descriptor).st_mode)
+    with open(descriptor, "rb", closefd=False) as handle:
+        return handle.read(limit + 1)
+
+
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket",
+}
+
+
+def _require_regular(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "a special file")
+        raise FileError(f"skipped: {kind}, not a regular file")
 
 
 def decode_python(data: bytes) -> str:
