@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from plumbline.cli import main
 from plumbline.probe.engine import Probe, Resource
-from plumbline.probe.http import BudgetExhausted, Http, Identity, redact_text
+from plumbline.probe.http import BudgetExhausted, Http, Identity
 from plumbline.probe.spec import SpecError, load, parse
 from plumbline.rules import matching
 
@@ -129,7 +129,8 @@ def test_identities_parse_and_never_reach_evidence():
     http = Http("http://127.0.0.1:1", {"alice": alice})
     assert http.redact({"token": "abc", "note": "Bearer s3cr3t-token", "list": ["x Bearer s3cr3t-token"]}) == {
         "token": "<redacted>", "note": "<redacted:alice>", "list": ["x <redacted:alice>"]}
-    assert redact_text("Authorization: Bearer abc.def") == "Authorization: Bearer <redacted>"
+    assert http.redact("bare s3cr3t-token, encoded Bearer%20s3cr3t-token") == (
+        "bare <redacted:alice>, encoded <redacted:alice>")
     http.close()
 
 
@@ -322,3 +323,45 @@ def test_unique_examples_keep_what_the_schema_constrains():
     assert len(first["name"]) <= 12 and first["name"] != second["name"]
     assert first["email"].endswith("@x.example") and first["email"] != second["email"]
     assert first["note"] != "n"
+    handle = unique({"username": "plumbline"}, {"properties": {"username": {"pattern": "^[a-z0-9_]{3,32}$"}}})
+    assert handle["username"].startswith("plumbline_"), "a suffix the pattern allows"
+
+
+def test_request_urls_are_a_checked_path_under_the_base_url():
+    from plumbline.probe.origin import OffOriginError, Origin, fill_path
+
+    origin = Origin.of("http://127.0.0.1:8080/api/")
+    assert origin.url("/items/1", {"q": "a b"}) == "http://127.0.0.1:8080/api/items/1?q=a+b"
+    assert Origin.of("https://[::1]:443").url("/x") == "https://[::1]/x"
+    for path in (":9/x", "@evil:9/x", "//evil:9/x", "http://evil/x", "x", "/a?b", "/a#b", "/a\\b", "/a b", 7):
+        with pytest.raises(OffOriginError):
+            origin.url(path)
+    assert fill_path("/items/{id}", {"id": "a/b?c#d@e f"}) == "/items/a%2Fb%3Fc%23d@e%20f"
+    for base, message in (("http://u:p@h", "credentials"), ("http://h:99999", "not a valid URL"),
+                          ("http://[::1", "not a valid URL"), ("http://h/?q", "query"), ("file:///x", "http://")):
+        with pytest.raises(ValueError, match=message):
+            Origin.of(base)
+
+
+def test_every_shape_of_a_secret_is_redacted():
+    import base64
+
+    from plumbline.probe.redact import Redactor, secret_forms
+
+    basic = "Basic " + base64.b64encode(b"alice:pa55/word").decode()
+    assert {"pa55/word", "alice:pa55/word", "pa55%2Fword"} <= secret_forms(basic)
+    assert secret_forms("Bearer abc") == {"Bearer abc", "Bearer%20abc", "Bearer+abc"}, "3 characters are too short"
+    redact = Redactor({"alice": basic, "bob": "Bearer t0k+en/x"})
+    assert redact({"echo": "t0k%2Ben%2Fx and pa55/word", "list": ["T0K+EN/X"]}) == {
+        "echo": "<redacted:bob> and <redacted:alice>", "list": ["<redacted:bob>"]}
+
+
+def test_json_answers_too_deep_or_invalid_are_not_json():
+    from plumbline.probe.http import MAX_JSON_DEPTH, body_of, json_of
+
+    assert json_of(b'{"a": [1]}') == {"a": [1]}
+    assert json_of(b'{"broken') is None and json_of(b"\xff") is None
+    assert json_of(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH) is not None
+    assert json_of(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)) is None
+    assert json_of(b"[" * 100_000 + b"]" * 100_000) is None
+    assert body_of(b"[" * 100_000).startswith("[[[")

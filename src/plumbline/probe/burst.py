@@ -22,8 +22,10 @@ HTTP/2 single-packet synchronisation (all requests completed by one TCP packet) 
 needs an HTTP/2 server, and the lab's Werkzeug servers speak HTTP/1.1 only. ``technique`` is therefore
 always ``"last-byte-sync"``.
 
-Failures of a single request (refused connection, TLS error, reset, timeout, malformed response) never
-raise: they are reported in that request's ``BurstResponse.error``. Only invalid input raises ``ValueError``.
+Failures of a single request (refused connection, TLS error, reset, timeout, malformed response, a body
+longer than ``max_body``) never raise: they are reported in that request's ``BurstResponse.error``. Only
+invalid input raises ``ValueError``. One deadline bounds the whole burst, so a server that trickles its
+answers cannot keep it alive.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class _Slot:
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: list[bytes] = field(default_factory=list)
+    body_size: int = 0
     done_ns: int | None = None
 
 
@@ -100,18 +103,23 @@ def last_byte_burst(
     timeout: float = 30.0,
     verify: bool = True,
     settle_ms: float = 5.0,
+    max_body: int | None = None,
 ) -> BurstResult:
     """Send `requests` with last-byte synchronisation and return their responses in the same order.
 
-    `timeout` bounds, in seconds, each connection's set-up (connect, TLS handshake, sending all but the last
-    byte) and, separately, the wait for every response after the final bytes are released.
+    `timeout` bounds, in seconds, the whole burst: every connection's set-up (connect, TLS handshake,
+    sending all but the last byte) and the wait for every response after the final bytes are released.
     `verify=False` accepts any TLS certificate (for test servers with self-signed certificates).
     `settle_ms` is the pause between the last prefix sent and the release of the final bytes.
+    `max_body` caps each response body in bytes: a longer one is cut there and its error says so.
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, got {timeout!r}")
     if settle_ms < 0:
         raise ValueError(f"settle_ms must not be negative, got {settle_ms!r}")
+    if max_body is not None and max_body <= 0:
+        raise ValueError(f"max_body must be positive, got {max_body!r}")
+    deadline = time.monotonic() + timeout
     slots = [_Slot(_prepare(request)) for request in requests]
     if not slots:
         return BurstResult([], 0.0, TECHNIQUE_LAST_BYTE)
@@ -119,7 +127,7 @@ def last_byte_burst(
 
     # 1-2. Connect and send each prefix, in parallel: set-up time is then one round trip, not N.
     with ThreadPoolExecutor(max_workers=min(len(slots), _MAX_CONNECT_THREADS), thread_name_prefix="burst-connect") as pool:
-        list(pool.map(lambda slot: _open(slot, context, timeout), slots))
+        list(pool.map(lambda slot: _open(slot, context, timeout, deadline), slots))
     try:
         # 3. Let the server read the partial requests.
         if settle_ms:
@@ -127,7 +135,7 @@ def last_byte_burst(
         # 4. Release the final bytes.
         _release(slots)
         # 5. Read every response.
-        _read_all(slots, timeout)
+        _read_all(slots, timeout, deadline, max_body)
     finally:
         for slot in slots:
             if slot.sock is not None:
@@ -192,18 +200,21 @@ def _tls_context(verify: bool) -> ssl.SSLContext:
     return context
 
 
-def _open(slot: _Slot, context: ssl.SSLContext | None, timeout: float) -> None:
-    """Connect, shake hands and send all but the final byte; a failure is recorded, never raised."""
+def _open(slot: _Slot, context: ssl.SSLContext | None, timeout: float, deadline: float) -> None:
+    """Connect, shake hands and send all but the final byte before the deadline; a failure is recorded,
+    never raised."""
     target = slot.target
     sock = None
     phase = "connecting"
     try:
-        sock = socket.create_connection((target.host, target.port), timeout=timeout)
+        sock = socket.create_connection((target.host, target.port), timeout=_left(deadline))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if target.tls:
             phase = "in the TLS handshake"
+            sock.settimeout(_left(deadline))
             sock = context.wrap_socket(sock, server_hostname=target.host)
         phase = "sending the request"
+        sock.settimeout(_left(deadline))
         sock.sendall(target.head)
     except Exception as exc:  # noqa: BLE001 - every failure of one request belongs in its error
         slot.error = _describe(exc, timeout, phase)
@@ -211,6 +222,14 @@ def _open(slot: _Slot, context: ssl.SSLContext | None, timeout: float) -> None:
             _close(sock)
         return
     slot.sock = sock
+
+
+def _left(deadline: float) -> float:
+    """Seconds left before `deadline`; socket.timeout once it has passed."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise socket.timeout("the burst's deadline passed")
+    return remaining
 
 
 def _release(slots: list[_Slot]) -> None:
@@ -264,8 +283,9 @@ def _raw_send():
 _RAW_SEND, _RAW_FLAGS = _raw_send()
 
 
-def _read_all(slots: list[_Slot], timeout: float) -> None:
-    """Read the responses of every released request on this thread until each is complete or the timeout passes."""
+def _read_all(slots: list[_Slot], timeout: float, deadline: float, max_body: int | None) -> None:
+    """Read the responses of every released request on this thread until each is complete or the deadline
+    passes (`timeout` is only named in the error)."""
     selector = selectors.DefaultSelector()
     try:
         for slot in slots:
@@ -275,14 +295,13 @@ def _read_all(slots: list[_Slot], timeout: float) -> None:
             slot.sock.setblocking(False)
             selector.register(slot.sock, selectors.EVENT_READ, slot)
             # A TLS socket may already hold decrypted bytes that select() cannot see.
-            _on_readable(slot, selector)
-        deadline = time.monotonic() + timeout
+            _on_readable(slot, selector, max_body)
         while selector.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             for key, _ in selector.select(remaining):
-                _on_readable(key.data, selector)
+                _on_readable(key.data, selector, max_body)
         for key in list(selector.get_map().values()):
             slot = key.data
             what = "the response body" if slot.status is not None else "a response"
@@ -292,7 +311,7 @@ def _read_all(slots: list[_Slot], timeout: float) -> None:
         selector.close()
 
 
-def _on_readable(slot: _Slot, selector: selectors.BaseSelector) -> None:
+def _on_readable(slot: _Slot, selector: selectors.BaseSelector, max_body: int | None) -> None:
     """Drain what the socket holds into h11 and collect events; unregister the slot once it is finished."""
     conn = slot.target.conn
     finished = False
@@ -307,7 +326,7 @@ def _on_readable(slot: _Slot, selector: selectors.BaseSelector) -> None:
             break
         try:
             conn.receive_data(data)  # b"" is EOF
-            finished = _events(slot, conn)
+            finished = _events(slot, conn, max_body)
         except h11.RemoteProtocolError as exc:
             slot.error = _closed_early(slot) if not data else f"invalid HTTP response: {exc}"
             finished = True
@@ -317,8 +336,8 @@ def _on_readable(slot: _Slot, selector: selectors.BaseSelector) -> None:
     selector.unregister(slot.sock)
 
 
-def _events(slot: _Slot, conn: h11.Connection) -> bool:
-    """Consume h11 events; True once the response is complete."""
+def _events(slot: _Slot, conn: h11.Connection, max_body: int | None) -> bool:
+    """Consume h11 events; True once the response is complete or its body has reached `max_body` bytes."""
     while True:
         event = conn.next_event()
         if event is h11.NEED_DATA or event is h11.PAUSED:
@@ -333,7 +352,13 @@ def _events(slot: _Slot, conn: h11.Connection) -> bool:
                 headers[key] = f"{headers[key]}, {text}" if key in headers else text
             slot.headers = headers
         elif isinstance(event, h11.Data):
-            slot.body.append(bytes(event.data))
+            data = bytes(event.data)
+            if max_body is not None and slot.body_size + len(data) > max_body:
+                slot.body.append(data[:max_body - slot.body_size])
+                slot.error = f"response body longer than {max_body} bytes: cut there"
+                return True
+            slot.body.append(data)
+            slot.body_size += len(data)
         elif isinstance(event, h11.EndOfMessage):
             slot.done_ns = time.perf_counter_ns()
             return True

@@ -1,23 +1,49 @@
-"""Every request the probe sends goes through here: identities, the request budget, the rate limit,
-and redaction of secrets before anything reaches a report."""
+"""Every request the probe sends goes through here: identities, the target's origin, the request budget,
+the rate limit, the deadline and body cap of each request, and redaction of secrets before anything
+reaches a report."""
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
+from plumbline.probe.auth import (
+    ANONYMOUS,
+    GARBAGE,
+    HEADER_VALUE,
+    NOBODY,
+    Auth,
+    AuthError,
+    Identity,
+)
 from plumbline.probe.burst import BurstResult, PreparedRequest, last_byte_burst
+from plumbline.probe.client import BoundedClient
+from plumbline.probe.encoders import MAX_JSON_DEPTH, encode, evidence_of, json_of
+from plumbline.probe.origin import OffOriginError, Origin
+from plumbline.probe.redact import Redactor
 
-ANONYMOUS = "<anonymous>"
-GARBAGE = "<garbage-token>"
-SECRET_HEADERS = re.compile(r"authorization|cookie|token|api[-_]?key|secret|session|x-auth", re.I)
+# Identity and the sender names live in auth.py, JSON parsing in encoders.py; they are used from here too.
+__all__ = [
+    "ANONYMOUS",
+    "GARBAGE",
+    "MAX_JSON_DEPTH",
+    "NOBODY",
+    "AuthError",
+    "BudgetExhausted",
+    "Exchange",
+    "Http",
+    "Identity",
+    "TargetError",
+    "body_of",
+    "json_of",
+]
+DEFAULT_MAX_BODY = 4 * 2**20
 TRIM = 600
 
 
@@ -27,30 +53,6 @@ class TargetError(Exception):
 
 class BudgetExhausted(Exception):
     """The request budget is spent; the run stops sending and reports what it has."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    name: str
-    header: str
-    value: str
-
-    @classmethod
-    def parse(cls, text: str) -> "Identity":
-        """`alice=Authorization: Bearer xyz` (the value after the first '=' is one header line)."""
-        name, sep, line = text.partition("=")
-        header, colon, value = line.partition(":")
-        if not sep or not colon or not name.strip() or not header.strip() or not value.strip():
-            raise ValueError(f"expected NAME=HEADER: VALUE, got {redact_text(text)!r}")
-        if name.strip() in (ANONYMOUS, GARBAGE):
-            raise ValueError(f"reserved identity name {name!r}")
-        return cls(name.strip(), header.strip(), value.strip())
-
-
-def redact_text(text: str) -> str:
-    """A header line or free text with anything after 'Bearer'/'Basic' or a key=value secret masked."""
-    text = re.sub(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]+", r"\1 <redacted>", text)
-    return re.sub(r"(?i)((?:token|api[-_]?key|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+", r"\1<redacted>", text)
 
 
 @dataclass
@@ -79,38 +81,85 @@ class Exchange:
 
 @dataclass
 class Http:
+    """Sends the probe's requests to one origin: `base_url`'s scheme, host and port, under its path.
+
+    Each identity (and the anonymous, garbage-token and no-credential senders) has its own client, so a
+    cookie set for one is never sent as another, and its own `Auth` provider, which adds its credentials
+    to each request and logs in again once when a request answers 401. Each request ends within `timeout`
+    seconds, connection included, and keeps at most `max_body` bytes of decoded body."""
+
     base_url: str
-    identities: dict[str, Identity]
+    identities: dict[str, Auth]
     max_requests: int = 2000
     rate: float = 200.0  # requests per second between bursts; a burst itself is never throttled
     timeout: float = 15.0
+    max_body: int = DEFAULT_MAX_BODY
     sent: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
-    _client: httpx.Client | None = None
+    _clients: dict[str, BoundedClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_send: float = 0.0
 
     def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
-        self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
-        self._secrets = {i.value: i.name for i in self.identities.values()}
+        self.origin = Origin.of(self.base_url)  # ValueError for a base URL that cannot be used
+        self.base_url = self.origin.base_url
+        self.redact = Redactor({})
+        for auth in self.identities.values():
+            for secret in auth.secrets():
+                self.redact.add(auth.name, secret)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def log_in(self) -> None:
+        """Every identity obtains its credentials (registers, logs in); TargetError naming the one that cannot."""
+        for auth in self.identities.values():
+            try:
+                auth.start(self)
+            except AuthError as exc:
+                raise TargetError(self.redact(str(exc))) from None
+
+    def user_id(self, identity: str) -> Any:
+        """The identity's own id as the API names it, when its login or its `me` operation said (else None)."""
+        auth = self.identities.get(identity) if identity else None
+        return auth.user_id if auth else None
 
     def url(self, path: str, params: dict | None = None) -> str:
-        query = f"?{urlencode(params, doseq=True)}" if params else ""
-        return f"{self.base_url}{path}{query}"
+        """`path` under the base URL; OffOriginError for anything that would leave the target's origin."""
+        return self.origin.url(path, params)
 
     def headers(self, identity: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "plumbline-probe"}
         if identity == GARBAGE:
             headers["Authorization"] = "Bearer plumbline-garbage-token-0000000000000000"
         elif identity and identity != ANONYMOUS:
-            chosen = self.identities[identity]
-            headers[chosen.header] = chosen.value
+            headers.update(self.identities[identity].credentials())
         return headers
+
+    def body(self, identity: str | None, body: Any) -> Any:
+        """`body` with the identity's own fields (its CSRF token) in place of the strings generated for them;
+        a value of another type is an invalid-input test and stays as it is."""
+        auth = self.identities.get(identity) if identity else None
+        fields = auth.body_fields() if auth else {}
+        if not fields or not isinstance(body, dict):
+            return body
+        return {**body, **{name: value for name, value in fields.items() if isinstance(body.get(name), str)}}
+
+    def cookies(self, identity: str | None) -> dict[str, str]:
+        """The cookies the identity's client holds (its session), by name."""
+        return {cookie.name: cookie.value for cookie in self._client(identity).cookies.jar
+                if cookie.value and HEADER_VALUE.fullmatch(f"{cookie.name}={cookie.value}")}
+
+    def clear_cookies(self, identity: str | None) -> None:
+        self._client(identity).cookies.clear()
+
+    def _client(self, identity: str | None) -> BoundedClient:
+        key = identity or NOBODY
+        if key not in self._clients:
+            self._clients[key] = BoundedClient(self.timeout, self.max_body)
+        return self._clients[key]
 
     def _charge(self, count: int) -> None:
         with self._lock:
@@ -123,73 +172,92 @@ class Http:
         if wait > 0:
             time.sleep(wait)
 
-    def request(self, method: str, path: str, *, identity: str | None, json_body: Any = None,
-                params: dict | None = None, extra_headers: dict | None = None, raw_body: bytes | None = None
-                ) -> httpx.Response:
-        self._charge(1)
-        url = self.url(path, params)
-        headers = {**self.headers(identity), **(extra_headers or {})}
+    def _checked_url(self, method: str, path: str, params: dict | None, identity: str | None, body: Any) -> str:
+        """The URL of a request about to be sent; a refused one is recorded and raised as a TargetError."""
         try:
-            if raw_body is not None:
-                response = self._client.request(method, url, headers={**headers, "Content-Type": "application/json"},
-                                                content=raw_body)
-            else:
-                response = self._client.request(method, url, headers=headers,
-                                                json=json_body if json_body is not None or method in (
-                                                    "POST", "PUT", "PATCH") else None)
+            return self.url(path, params)
+        except OffOriginError as exc:
+            self._record(method, path, identity, body, None, None, str(exc))
+            raise TargetError(f"{method} {self.redact(str(exc))}") from None
+
+    def request(self, method: str, path: str, *, identity: str | None, json_body: Any = None,
+                params: dict | None = None, extra_headers: dict | None = None, media_type: str | None = None,
+                authenticate: bool = True,
+                on_response: Callable[[httpx.Response], None] | None = None) -> httpx.Response:
+        """One request as `identity`. `json_body` is the body as a value, encoded as `media_type` (JSON by
+        default; see encoders.py). A 401 to an identity that can log in again
+        makes it log in and the request is sent once more (not when `authenticate` is False: a login step
+        itself). `on_response` sees the answer before it is recorded: a login registers its secrets there."""
+        response = self._send(method, path, identity, json_body, params, extra_headers, media_type, on_response)
+        auth = self.identities.get(identity) if identity else None
+        if response.status_code == 401 and authenticate and auth is not None and self._refresh(auth):
+            response = self._send(method, path, identity, json_body, params, extra_headers, media_type, on_response)
+            auth.refreshed(still_refused=response.status_code == 401)
+        return response
+
+    def _refresh(self, auth: Auth) -> bool:
+        try:
+            return auth.refresh(self)
+        except AuthError as exc:
+            raise TargetError(f"logging in again after a 401: {self.redact(str(exc))}") from None
+
+    def _send(self, method, path, identity, body, params, extra_headers, media_type, on_response) -> httpx.Response:
+        body = self.body(identity, body)
+        url = self._checked_url(method, path, params, identity, body)
+        self._charge(1)
+        headers = {**self.headers(identity), **(extra_headers or {})}
+        content = None
+        if body is not None:
+            content, headers["Content-Type"] = encode(body, media_type)
+        try:
+            reply = self._client(identity).send(method, url, headers=headers, content=content)
         except httpx.TimeoutException as exc:
-            self._record(method, url, identity, json_body, None, None, f"timed out after {self.timeout:g} s")
-            raise TargetError(f"{method} {url}: timed out after {self.timeout:g} s") from exc
-        except httpx.TransportError as exc:
-            self._record(method, url, identity, json_body, None, None, str(exc) or type(exc).__name__)
-            raise TargetError(f"{method} {url}: {exc or type(exc).__name__}") from exc
-        self._record(method, url, identity, json_body, response.status_code, body_of(response.content), None)
+            self._record(method, url, identity, body, None, None, f"no answer within {self.timeout:g} s")
+            raise TargetError(f"{method} {self.redact(url)}: no answer within {self.timeout:g} s") from exc
+        except httpx.HTTPError as exc:
+            reason = str(exc) or type(exc).__name__
+            self._record(method, url, identity, body, None, None, reason)
+            raise TargetError(f"{method} {self.redact(url)}: {self.redact(reason)}") from exc
+        response = reply.response
+        if on_response is not None:
+            on_response(response)
+        self._record(method, url, identity, body, response.status_code, body_of(response.content), reply.note)
         return response
 
     def prepare(self, method: str, path: str, *, identity: str | None, json_body: Any = None,
-                params: dict | None = None) -> PreparedRequest:
+                params: dict | None = None, media_type: str | None = None) -> PreparedRequest:
+        """A request for a burst, with the identity's credentials as they are now; the body as in `request`."""
         headers = self.headers(identity)
+        json_body = self.body(identity, json_body)
         body = b""
         if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        return PreparedRequest(method=method, url=self.url(path, params), headers=headers, body=body)
+            body, headers["Content-Type"] = encode(json_body, media_type)
+        url = self._checked_url(method, path, params, identity, json_body)
+        return PreparedRequest(method=method, url=url, headers=headers, body=body)
 
     def burst(self, requests: list[PreparedRequest], identity: str | None) -> BurstResult:
+        for request in requests:  # prepared here, but a PreparedRequest can be made anywhere: check again
+            if not self.origin.contains(request.url):
+                raise TargetError(f"refused a burst to {self.redact(request.url)}: not on the target's origin")
         self._charge(len(requests))
-        result = last_byte_burst(requests, timeout=self.timeout * 2)
+        result = last_byte_burst(requests, timeout=self.timeout, max_body=self.max_body)
         for request, response in zip(requests, result.responses):
-            self._record(request.method, request.url, identity,
-                         json.loads(request.body) if request.body else None, response.status,
-                         body_of(response.body), response.error)
+            sent = evidence_of(request.body, request.headers.get("Content-Type")) if request.body else None
+            self._record(request.method, request.url, identity, sent, response.status, body_of(response.body),
+                         response.error)
         return result
 
     def _record(self, method, url, identity, request_body, status, response_body, error) -> None:
         with self._lock:
             self.exchanges.append(Exchange(method, self.redact(url), identity, self.redact(request_body), status,
-                                           self.redact(response_body), error))
-
-    def redact(self, value: Any) -> Any:
-        """Replace identity secrets anywhere in a value (strings, nested JSON) with <redacted:NAME>."""
-        if isinstance(value, str):
-            for secret, name in self._secrets.items():
-                if secret and secret in value:
-                    value = value.replace(secret, f"<redacted:{name}>")
-            return value
-        if isinstance(value, dict):
-            return {k: "<redacted>" if SECRET_HEADERS.search(str(k)) and isinstance(v, str) and k != "token_type"
-                    else self.redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact(v) for v in value]
-        return value
+                                           self.redact(response_body), self.redact(error)))
 
 
 def body_of(content: bytes) -> Any:
     """A response body as evidence: parsed JSON (trimmed) or text (trimmed)."""
-    try:
-        value = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        text = content.decode("utf-8", "replace")
+    value = json_of(content)
+    if value is None:
+        text = content[:TRIM * 4].decode("utf-8", "replace")
         return text if len(text) <= TRIM else text[:TRIM] + "…"
     encoded = json.dumps(value)
     if len(encoded) <= TRIM * 4:
