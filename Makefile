@@ -36,6 +36,12 @@ bench: $(INSTALLED_BENCH)
 bench-quality: $(INSTALLED)
 	$(BIN)/python bench/quality.py $(ARGS)
 
+# The probe against public Flask APIs nobody here wrote (bench/realapis/): each pinned app is exported from
+# $PLUMBLINE_CORPUS (default /work/.mirror), run locally in its own virtualenv, and probed with two identities.
+.PHONY: bench-realapis
+bench-realapis: $(INSTALLED)
+	$(BIN)/python bench/realapis/run.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache build src/*.egg-info
 
@@ -43,3 +49,17 @@ clean:
 .PHONY: bench-burst
 bench-burst: $(INSTALLED)
 	$(BIN)/python bench/burst.py
+
+# Fuzz the extractor, the SQL/DDL parsing, the OpenAPI loader and the probe's HTTP handling for MINUTES minutes;
+# crashes, each with a small input that reproduces it, go to /tmp/plumbline-fuzz/.
+MINUTES ?= 10
+.PHONY: fuzz
+fuzz: $(INSTALLED_BENCH)
+	$(BIN)/python bench/fuzz.py --minutes $(MINUTES)
+
+# The probe on the zoo of small APIs shaped unlike the lab (tests/probe/zoo/): detection per planted failure,
+# false alarms per hardened twin and wall time per probe, over RUNS runs of each twin.
+RUNS ?= 10
+.PHONY: bench-zoo
+bench-zoo: $(INSTALLED)
+	$(BIN)/python bench/zoo.py --runs $(RUNS)
