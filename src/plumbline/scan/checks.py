@@ -14,7 +14,7 @@ from typing import Callable
 from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
 from plumbline.scan.facts import DataOp, Span, Table, Taint
-from plumbline.scan.project import Project, Unit
+from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 
 UnitCheck = Callable[[Unit, "Report"], None]
@@ -41,6 +41,9 @@ MONEY_COLUMN = re.compile(
     r".+_(balance|amount|price|quantity|qty|stock|credits|seats|left|remaining))$")
 UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
                               r"PsycopgError|Error$")
+# Rules that compare a handler's ops pair by pair cost n² for n ops; a scan spends at most this many pairs on them
+# (real code bases need thousands; a generated or hostile file could ask for billions).
+MAX_PAIRS = 20_000_000
 
 
 @dataclass
@@ -49,6 +52,17 @@ class Report:
     selected: set[str]
     findings: list[Finding] = field(default_factory=list)
     _seen: set[tuple[str, str, int]] = field(default_factory=set)
+    pairs_left: int = MAX_PAIRS
+    uncompared: dict[str, set[str]] = field(default_factory=dict)  # rule -> functions it had no pairs left for
+
+    def may_compare(self, rule_id: str, unit: Unit) -> bool:
+        """Whether `rule_id` may compare the ops of `unit` pair by pair within the scan's MAX_PAIRS."""
+        cost = len(unit.ops) ** 2
+        if cost > self.pairs_left:
+            self.uncompared.setdefault(rule_id, set()).add(unit.function.qualname)
+            return False
+        self.pairs_left -= cost
+        return True
 
     def __call__(self, rule_id: str, path: str, where: Span, message: str, *, confidence: Confidence = "high",
                  severity: Severity | None = None, evidence: dict | None = None) -> None:
@@ -87,7 +101,7 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
             call()
         except Exception as exc:
             errors.append(ToolError(engine="scan", target=where, message=f"internal error in {rule_id} "
-                                    f"({type(exc).__name__}: {exc}); please report it"))
+                                    f"({type(exc).__name__}: {exc}); please report it", kind="internal"))
 
     active = {rule_id: check for rule_id, check in UNIT_CHECKS.items() if rule_id in selected}
     for function, module in project.functions() if active else ():
@@ -95,12 +109,28 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
         units: list[Unit] = []
         guarded("the project view", where, lambda: units.append(project.unit(function, module)))
         for unit in units:
+            if unit.truncated:
+                errors.append(_incomplete(where, f"stopped following its calls after taking {MAX_UNIT_INLINED:,} "
+                                                 "data operations and calls from them"))
             for rule_id, check in active.items():
                 guarded(rule_id, where, lambda: check(unit, report))
     for rule_id, check in SCHEMA_CHECKS.items():
         if rule_id in selected:
             guarded(rule_id, "schema", lambda: check(project, report))
+    if active and project.inlining_left <= 0:
+        errors.append(_incomplete("calls", "stopped following calls into other functions: together they hold "
+                                           "more data operations than a scan follows"))
+    for rule_id, functions in sorted(report.uncompared.items()):
+        errors.append(_incomplete(rule_id, f"{rule_id} not checked in {len(functions)} functions (such as "
+                                           f"{min(functions)}): comparing their data operations pair by pair "
+                                           f"passes the scan's limit of {MAX_PAIRS:,} pairs"))
     return report.findings, errors
+
+
+def _incomplete(target: str, reason: str) -> ToolError:
+    """An analysis stopped short on purpose (a generated or hostile tree): findings may be missing there."""
+    return ToolError(engine="scan", target=target, message=f"{reason} (generated code?): findings may be missing",
+                     kind="internal")
 
 
 def _where(unit: Unit, op: DataOp) -> tuple[str, Span, Confidence]:
@@ -140,6 +170,8 @@ def sql_injection(unit: Unit, report: Report) -> None:
 def lost_update(unit: Unit, report: Report) -> None:
     if not unit.is_route:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
+    if not report.may_compare("PL102", unit):
+        return
     project = report.project
     reads = {op.id: op for op in unit.ops if op.action == "read" and op.table}
     for write in (op for op in unit.ops if op.action == "update" and op.table):
@@ -207,7 +239,7 @@ def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp,
 def missing_retry(unit: Unit, report: Report) -> None:
     if not unit.is_route:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
-    if report.project.backend != "cockroachdb":
+    if report.project.backend != "cockroachdb" or not report.may_compare("PL103", unit):
         return
     transactions: dict[int, list[DataOp]] = {}
     for op in unit.ops:
@@ -232,6 +264,8 @@ def missing_retry(unit: Unit, report: Report) -> None:
 def check_then_insert(unit: Unit, report: Report) -> None:
     if not unit.is_route:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
+    if not report.may_compare("PL104", unit):
+        return
     project = report.project
     inserts = [op for op in unit.ops if op.action == "insert" and op.table]
     for insert in inserts:
@@ -308,12 +342,14 @@ def _scoped(op: DataOp, unit: Unit) -> bool:
 def partial_write(unit: Unit, report: Report) -> None:
     if not unit.is_route:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
+    if not report.may_compare("PL106", unit):
+        return
     mutations = sorted((op for op in unit.ops if op.mutates), key=lambda op: op.span.line)
     for index, later in enumerate(mutations):
         for earlier in mutations[:index]:
-            if earlier.exclusive_with(later):
-                continue
             if earlier.txn == later.txn and later.txn_kind != "autocommit":
+                continue
+            if earlier.exclusive_with(later):
                 continue
             path, where, confidence = _where(unit, later)
             why = "each statement commits on its own (autocommit)" if later.txn_kind == "autocommit" \

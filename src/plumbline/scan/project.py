@@ -18,6 +18,12 @@ from plumbline.scan.facts import NO_TAINT, DataOp, Function, ModuleFacts, Table,
 from plumbline.scan.schema import merge
 
 MAX_DEPTH = 3
+# Calls multiply: f calling g 100 times, g calling h 100 times, h with 100 ops is a million ops for f. Calls
+# are followed only towards data ops (`reaches_ops`), and only while the callee's ops and calls fit in what a
+# unit may still take (MAX_UNIT_INLINED) and all units together (MAX_INLINED per scan; real code bases take
+# far less). Past that, `Unit.truncated` and `Project.inlining_left` tell the user.
+MAX_UNIT_INLINED = 20_000
+MAX_INLINED = 500_000
 LIBRARY_RUNNERS = re.compile(r"(^|\.)(run_transaction|run_in_transaction)$")
 
 
@@ -32,6 +38,7 @@ class Unit:
     owner_checked: frozenset[int] = frozenset()
     checked: frozenset[int] = frozenset()
     direct: frozenset[int] = frozenset()  # ids of the ops written in the function itself, not in a helper
+    truncated: bool = False  # stopped following calls at MAX_UNIT_INLINED: its callees' ops are only in part
 
     @property
     def is_route(self) -> bool:
@@ -50,10 +57,12 @@ class Project:
     auth_decorators: set[str] = field(default_factory=set)
     autocommit: bool = False  # the project opens its SQL connections in autocommit mode
     hints: set[str] = field(default_factory=set)  # backend and isolation hints of every module
+    inlining_left: int = MAX_INLINED  # ops and calls units may still take from their callees
     _ids: Iterator[int] = field(default_factory=lambda: count(10_000_000))  # ids of inlined ops
     _functions: dict[str, tuple[Function, ModuleFacts]] = field(default_factory=dict)
     _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
     _by_qualname: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
+    _reaching: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> reaches_ops
 
     @classmethod
     def build(cls, modules: list[ModuleFacts], backend: str = "auto") -> "Project":
@@ -91,6 +100,16 @@ class Project:
         candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None
 
+    def reaches_ops(self, function: Function, module: ModuleFacts, depth: int) -> bool:
+        """Whether inlining `function` at `depth` can bring any data op: its own, or its callees' and callbacks'."""
+        key = (id(function), depth)
+        if key not in self._reaching:
+            self._reaching[key] = bool(function.ops) or depth < MAX_DEPTH and any(
+                found is not None and self.reaches_ops(*found, depth + 1)
+                for call in function.calls
+                for found in (self.resolve(name, module) for name in (call.name, *call.callables.values())))
+        return self._reaching[key]
+
     def authenticated(self, function: Function) -> bool:
         return function.authenticated or any(d.rsplit(".", 1)[-1] in self.auth_decorators for d in function.decorators)
 
@@ -105,7 +124,7 @@ class Project:
         inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
-                    frozenset(inliner.checked), frozenset(op.id for op in function.ops))
+                    frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated)
 
 
 @dataclass
@@ -125,6 +144,21 @@ class _Inliner:
         self.paths: dict[int, str] = {}
         self.owner_checked: set[int] = set()
         self.checked: set[int] = set()
+        self.taken = 0  # ops and calls taken from callees
+        self.truncated = False
+
+    def admit(self, callee: Function) -> bool:
+        """Whether the ops and calls of `callee` fit in what this unit, and the whole scan, may still take."""
+        size = 1 + len(callee.ops) + len(callee.calls)
+        if self.taken + size > MAX_UNIT_INLINED:
+            self.truncated = True
+            return False
+        if size > self.project.inlining_left:
+            self.project.inlining_left = 0
+            return False
+        self.taken += size
+        self.project.inlining_left -= size
+        return True
 
     def inline(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], depth: int,
                context: _Context | None, stack: tuple[str, ...] = ()) -> list[DataOp]:
@@ -142,8 +176,8 @@ class _Inliner:
                     result = result | results[read]
                 else:
                     result = result | Taint(reads=renumber.get(read, frozenset({read})))
-            for name in taint.params:
-                result = result | environment.get(name, NO_TAINT)
+            for name in taint.params & environment.keys():  # (an intersection: taints can name thousands)
+                result = result | environment[name]
             return result
 
         pending = sorted([("op", op.span.line, op.id) for op in function.ops] +
@@ -215,7 +249,8 @@ class _Inliner:
                         callee_env[param] = arguments[str(index)]
                     if param in arguments:
                         callee_env[param] = arguments[param]
-                ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,))
+                if self.project.reaches_ops(callee, callee_module, depth + 1) and self.admit(callee):
+                    ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,))
                 returned = Taint(client=callee.returns.client, cast=callee.returns.cast,
                                  identity=callee.returns.identity or callee.identity_source)
                 for param in callee.returns.params:
@@ -231,6 +266,8 @@ class _Inliner:
             if callback is None:
                 continue
             function, callback_module = callback
+            if not (self.project.reaches_ops(function, callback_module, depth + 1) and self.admit(function)):
+                continue
             runner = _Context(next(self.ids), "explicit", retries or here.retried, force=True)
             ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack))
         return ops, returned

@@ -37,7 +37,10 @@ from plumbline.scan.values import (
     Value,
     brace_format,
     concat,
+    defused,
+    hole,
     percent_format,
+    position,
     text_of,
     union,
 )
@@ -69,8 +72,12 @@ RETRYABLE_ERROR = re.compile(
 RETRY_DECORATOR = re.compile(r"retry|backoff|on_exception|transactional", re.I)
 UNAUTHORIZED = re.compile(r"\b40[13]\b|Unauthorized|Forbidden|login_manager|unauthorized")
 SUPPRESSION = re.compile(r"#\s*plumbline:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
-PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)<]*\))?:)?(\w+)>")  # ([^)<]: linear on "<a(<a(<a(...")
 MODEL_BASES = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|DeclarativeBaseNoMeta|AbstractConcreteBase)$|Base$")
+SHALLOW_DEPTH = 50  # expressions nested deeper than this are evaluated bottom-up (see FunctionVisitor.value)
+# The innermost arms an op remembers: enough for real code, and no quadratic memory for thousands of
+# `if ...: return` before thousands of ops. A forgotten arm only makes two ops look as if they can run together.
+MAX_BRANCH = 64
 
 
 def dotted(node: ast.AST) -> str:
@@ -103,6 +110,24 @@ def last_name(node: ast.AST) -> str:
 
 def span(node: ast.AST) -> Span:
     return Span(getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1, getattr(node, "end_lineno", None))
+
+
+def _source(node: ast.AST) -> str:
+    """`node` as Python source, for the searches for markers below (401, "version_id_col", Optional[...]).
+
+    `ast.unparse` recurses: a node nested deeper than it can go is read as its names and constants."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return " ".join(_names_and_constants(node))
+
+
+def _names_and_constants(node: ast.AST):
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant):
+            yield str(child.value)
+        else:
+            yield from (value for _, value in ast.iter_fields(child) if isinstance(value, str))
 
 
 def _kwarg(call: ast.Call, name: str) -> ast.expr | None:
@@ -188,15 +213,18 @@ class FunctionVisitor:
         self.segment = next(ctx.txn_ids)
         self.begun = False
         self.retry_depth = 0
-        self.handled: list[tuple[str, ...]] = []
+        self.handled: tuple[str, ...] = ()  # exceptions caught around the statement being walked
         self.checked: set[int] = set()
         self.owner_checked: set[int] = set()
         self.returns = NO_TAINT
         self.nested: list[Function] = []
+        self.nested_qualnames: dict[str, str] = {}  # name -> qualname of the first nested function so named
         self.conn_names: set[str] = set()
         self.cursor_names: set[str] = set()  # DB-API cursors: their results are fetched from the cursor itself
         self.branch: list[tuple[int, int]] = []
         self.connection_depth = 0
+        self.depth = 0  # expressions being evaluated inside one another (see `value`)
+        self.evaluated: dict[ast.expr, Value] = {}  # operands evaluated ahead of their expression
 
     # ---- driving -------------------------------------------------------------------------------
 
@@ -241,7 +269,9 @@ class FunctionVisitor:
     def stmt_FunctionDef(self, node: ast.FunctionDef) -> None:
         qualname = f"{self.function.qualname}.<locals>.{node.name}"
         visitor = FunctionVisitor(node, self.ctx, qualname, self.scope)
-        self.nested.extend(visitor.run())
+        for function in visitor.run():
+            self.nested.append(function)
+            self.nested_qualnames.setdefault(function.name, function.qualname)
         self.scope.names[node.name] = Value()
 
     stmt_AsyncFunctionDef = stmt_FunctionDef
@@ -306,24 +336,34 @@ class FunctionVisitor:
         self.value(node.value)
 
     def stmt_If(self, node: ast.If) -> None:
-        test = self.value(node.test)
-        self.record_condition(test)
-        before = self.txn_state()
-        self.arm(node, 0, node.body)
-        after_body = self.txn_state()
-        self.restore_txn_state(before)
-        self.arm(node, 1, node.orelse)
-        after_else = self.txn_state()
-        # An arm that leaves the handler (return, raise, abort) does not reach what follows: its commit or
-        # rollback does not end the transaction the code after the `if` runs in.
-        if _exits(node.body):
-            final = after_else
-        elif node.orelse and _exits(node.orelse):
-            final = after_body
-        else:
-            final = after_body if after_body != before else after_else
-        self.restore_txn_state(final)
-        self.allow_list(node)
+        """An `if` and the `elif`s in its else arm, walked in a loop: a chain can be thousands of arms long.
+
+        Each `elif` is the else arm of the `if` before it: its arms are walked inside that else arm."""
+        chain = [node]
+        while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], ast.If):
+            chain.append(chain[-1].orelse[0])
+        entered = []
+        for link in chain:
+            self.record_condition(self.value(link.test))
+            before = self.txn_state()
+            self.arm(link, 0, link.body)
+            entered.append((link, before, self.txn_state()))
+            self.restore_txn_state(before)
+            self.branch.append((self.branch_id(link), 1))
+        self.block(chain[-1].orelse)
+        for link, before, after_body in reversed(entered):
+            self.branch.pop()
+            after_else = self.txn_state()
+            # An arm that leaves the handler (return, raise, abort) does not reach what follows: its commit or
+            # rollback does not end the transaction the code after the `if` runs in.
+            if _exits(link.body):
+                final = after_else
+            elif link.orelse and _exits(link.orelse):
+                final = after_body
+            else:
+                final = after_body if after_body != before else after_else
+            self.restore_txn_state(final)
+            self.allow_list(link)
 
     def txn_state(self) -> tuple[int, bool]:
         return self.segment, self.begun
@@ -370,9 +410,10 @@ class FunctionVisitor:
     def stmt_Try(self, node: ast.Try) -> None:
         names = tuple(name for handler in node.handlers
                       for name in _exception_names(handler.type, self.ctx.exception_aliases))
-        self.handled.append(names)
+        enclosing = self.handled
+        self.handled = (*enclosing, *names)  # one tuple that every op of the body shares
         self.arm(node, 0, node.body)
-        self.handled.pop()
+        self.handled = enclosing
         after_body = self.txn_state()
         for handler in node.handlers:
             if handler.name:
@@ -449,7 +490,7 @@ class FunctionVisitor:
         op = DataOp(
             id=next(self.ctx.ids), span=span(node), txn=txn, txn_kind=kind,
             retried=self.retry_depth > 0 or self.function.retries,
-            handled=tuple(name for names in self.handled for name in names), branch=tuple(self.branch),
+            handled=self.handled, branch=tuple(self.branch[-MAX_BRANCH:]),
             own_connection=self.connection_depth > 0, **fields,
         )
         self.function.ops.append(op)
@@ -498,8 +539,8 @@ class FunctionVisitor:
                     index = int(ref.key)
                     taint = taint | (statement.holes[index] if index < len(statement.holes) else NO_TAINT)
                 elif ref.kind == "param":
-                    if ref.key.isdigit():
-                        index = int(ref.key)
+                    index = position(ref.key)
+                    if index is not None:
                         item = positional[index] if index < len(positional) else (whole if not positional else UNKNOWN)
                     else:
                         item = named.get(ref.key, whole if not named else UNKNOWN)
@@ -527,8 +568,33 @@ class FunctionVisitor:
     # ---- expressions ---------------------------------------------------------------------------
 
     def value(self, node: ast.expr | None) -> Value:
+        """What is known of the expression `node`.
+
+        Python parses expressions thousands of levels deep (`"a" + x + "b" + ...`, `x.f().g()...`): past
+        `SHALLOW_DEPTH` nested evaluations, an expression is evaluated from its innermost operands outwards,
+        so each evaluation finds its operands already done instead of recursing into them."""
         if node is None:
             return UNKNOWN
+        if self.evaluated and node in self.evaluated:
+            return self.evaluated[node]
+        if self.depth >= SHALLOW_DEPTH:
+            return self.value_bottom_up(node)
+        self.depth += 1  # (an exception abandons the whole file: no need to restore it)
+        result = self.evaluate(node)
+        self.depth -= 1
+        return result
+
+    def value_bottom_up(self, node: ast.expr) -> Value:
+        order = _operands_first(node)
+        for item in order:
+            self.evaluated[item] = self.evaluate(item)
+        result = self.evaluated[node]
+        for item in order:
+            del self.evaluated[item]
+        return result
+
+    def evaluate(self, node: ast.expr) -> Value:
+        """One expression, its operands read through `value` (in the order `_operands` lists them)."""
         method = getattr(self, f"expr_{type(node).__name__}", None)
         if method is not None:
             return method(node)
@@ -536,7 +602,7 @@ class FunctionVisitor:
 
     def expr_Constant(self, node: ast.Constant) -> Value:
         if isinstance(node.value, str):
-            return Value(text=node.value, constant=True)
+            return Value(text=defused(node.value), constant=True)
         return Value(constant=True)
 
     def expr_Name(self, node: ast.Name) -> Value:
@@ -552,21 +618,28 @@ class FunctionVisitor:
         parts = []
         for piece in node.values:
             if isinstance(piece, ast.Constant):
-                parts.append((str(piece.value), ()))
+                parts.append(Value(text=defused(str(piece.value))))
             elif isinstance(piece, ast.FormattedValue):
                 value = self.value(piece.value)
                 taint = union(value).taint
                 if piece.format_spec is not None and _numeric_spec(piece.format_spec):
                     taint = replace(taint, cast=True)
-                parts.append(("__pl_hole_0__", (taint,)))
+                parts.append(hole(taint))
         return concat(parts)
 
     def expr_IfExp(self, node: ast.IfExp) -> Value:
-        """`a if test else b` is a or b: the test decides which, its data does not flow into the result."""
-        self.record_condition(self.value(node.test))
-        body, orelse = self.value(node.body), self.value(node.orelse)
-        merged = union(body, orelse)
-        if body.constant and orelse.constant:
+        """`a if test else b` is a or b: the test decides which, its data does not flow into the result.
+
+        `a if t else b if u else c ...` is walked in a loop: such a chain can be thousands of arms long (an arm
+        evaluated ahead, see `value`, is taken as it is)."""
+        arms = []
+        while isinstance(node, ast.IfExp) and node not in self.evaluated:
+            self.record_condition(self.value(node.test))
+            arms.append(self.value(node.body))
+            node = node.orelse
+        arms.append(self.value(node))
+        merged = union(*arms)
+        if all(arm.constant for arm in arms):
             return replace(merged, constant=True)
         return merged
 
@@ -686,7 +759,7 @@ class FunctionVisitor:
         if name in SANITIZERS and arguments:
             merged = union(*arguments)
             return Value(taint=replace(merged.taint, cast=True))
-        if name in ("abort", "abort_json") and node.args and UNAUTHORIZED.search(ast.unparse(node.args[0])):
+        if name in ("abort", "abort_json") and node.args and UNAUTHORIZED.search(_source(node.args[0])):
             self.function.authenticated = True
 
         if name in ("commit", "rollback") and not arguments:
@@ -726,7 +799,7 @@ class FunctionVisitor:
             objects = arguments[0].items if name == "add_all" and arguments[0].items is not None else arguments[:1]
             for created in (o for o in objects if o.created and o.instance_of):
                 self.add_op(node, api="orm", action="insert", table=created.instance_of,
-                            writes={k: v.taint | union(v).taint for k, v in created.fields or ()})
+                            writes={k: union(v).taint for k, v in created.fields or ()})
             if any(o.created for o in objects):
                 return UNKNOWN
         if name == "delete" and receiver is not None and arguments and arguments[0].instance_of:
@@ -774,8 +847,8 @@ class FunctionVisitor:
             if kw.arg and isinstance(kw.value, (ast.Name, ast.Attribute)):
                 passed[kw.arg] = dotted(kw.value)
         call_id = next(self.ctx.ids)
-        arguments_by_key = {str(i): v.taint | union(v).taint for i, v in enumerate(arguments)}
-        arguments_by_key.update({k: v.taint | union(v).taint for k, v in keywords.items()})
+        arguments_by_key = {str(i): union(v).taint for i, v in enumerate(arguments)}
+        arguments_by_key.update({k: union(v).taint for k, v in keywords.items()})
         self.function.calls.append(Call(
             name=name, span=span(node), arguments=arguments_by_key, txn=txn, txn_kind=kind,
             retried=self.retry_depth > 0 or self.function.retries, result_id=call_id,
@@ -797,10 +870,7 @@ class FunctionVisitor:
 
     def qualify(self, name: str) -> str:
         """A function name as the project stage will look it up: nested functions get their qualname."""
-        for function in self.nested:
-            if function.name == name:
-                return function.qualname
-        return self.ctx.resolve(name)
+        return self.nested_qualnames.get(name) or self.ctx.resolve(name)
 
     def orm_call(self, node: ast.Call, name: str, receiver: Value | None, arguments: list[Value],
                  keywords: dict[str, Value]) -> Value | None:
@@ -821,7 +891,7 @@ class FunctionVisitor:
         if receiver is None:
             return None
         query = receiver.query
-        if name == "query" and arguments and isinstance(func, ast.Attribute):
+        if name == "query" and node.args and isinstance(func, ast.Attribute):
             target = node.args[0]
             model = last_name(target.value) if isinstance(target, ast.Attribute) and self.looks_like_model(
                 target.value) else last_name(target)
@@ -829,13 +899,13 @@ class FunctionVisitor:
         if name in ("get", "get_or_404", "get_one") and len(node.args) >= 2 and self.looks_like_model(node.args[0]):
             model = last_name(node.args[0])
             for_update = _is_true(_kwarg(node, "with_for_update")) or _kwarg(node, "with_for_update") is not None
-            query = Query(model=model, keys=(("id", arguments[1].taint | union(arguments[1]).taint),),
+            query = Query(model=model, keys=(("id", union(arguments[1]).taint),),
                           for_update=for_update)
             return self.query_op(node, query)
         if query is None:
             return None
         if name == "filter_by":
-            return Value(query=query.adding(keys=tuple((k, v.taint | union(v).taint) for k, v in keywords.items())))
+            return Value(query=query.adding(keys=tuple((k, union(v).taint) for k, v in keywords.items())))
         if name in ("filter", "where"):
             keys, guards = [], []
             for argument_node in node.args:
@@ -846,7 +916,7 @@ class FunctionVisitor:
         if name in ("with_for_update", "with_lockmode", "populate_existing"):
             return Value(query=replace(query, for_update=query.for_update or name != "populate_existing"))
         if name in ("get", "get_or_404") and arguments:
-            keyed = query.adding(keys=(("id", arguments[0].taint | union(arguments[0]).taint),))
+            keyed = query.adding(keys=(("id", union(arguments[0]).taint),))
             return self.query_op(node, keyed)
         if name == "values" or (name == "update" and query.action == "read" and arguments):
             source = arguments[0] if arguments else Value(fields=tuple(keywords.items()))
@@ -856,7 +926,7 @@ class FunctionVisitor:
                 if any(c.column == column for c in value.expression_columns):
                     atomic.append(column)
                 else:
-                    writes.append((column, value.taint | union(value).taint))
+                    writes.append((column, union(value).taint))
             action = "update" if name == "update" else query.action
             updated = replace(query.adding(writes=tuple(writes), atomic=tuple(atomic)), action=action)
             return self.query_op(node, updated) if name == "update" else Value(query=updated)
@@ -880,7 +950,7 @@ class FunctionVisitor:
             left, right = self.value(node.left), self.value(node.comparators[0])
             column, other = (left.column, right) if left.column else (right.column, left)
             if column is not None and isinstance(node.ops[0], (ast.Eq, ast.In, ast.Is)) and other.column is None:
-                keys.append((column.column, other.taint | union(other).taint))
+                keys.append((column.column, union(other).taint))
                 return
             if column is not None:
                 guards.append(column.column)
@@ -912,6 +982,38 @@ class FunctionVisitor:
         return bool(name) and name[:1].isupper() and self.scope.lookup(name) is None and not name.isupper()
 
 
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The expressions the evaluator of `node` reads through `value` before anything else, in that order.
+
+    (`a if t else b` notes `t` as a condition between its reads: that changes no value.) Comprehensions bind
+    names before reading their parts: they have none, and read their parts themselves."""
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return []
+    if isinstance(node, ast.Call):
+        receiver = [node.func.value] if isinstance(node.func, ast.Attribute) else []
+        return [*receiver, *node.args, *(kw.value for kw in node.keywords if kw.arg),
+                *(kw.value for kw in node.keywords if kw.arg is None)]
+    if isinstance(node, ast.Dict):
+        return list(node.values)
+    if isinstance(node, ast.JoinedStr):
+        return [piece.value for piece in node.values if isinstance(piece, ast.FormattedValue)]
+    return [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
+
+
+def _operands_first(node: ast.expr) -> list[ast.expr]:
+    """`node` and its operands, transitively, each after its own operands (found with a stack, not recursion)."""
+    order: list[ast.expr] = []
+    stack: list[tuple[ast.expr, bool]] = [(node, False)]
+    while stack:
+        item, expanded = stack.pop()
+        if expanded:
+            order.append(item)
+            continue
+        stack.append((item, True))
+        stack.extend((operand, False) for operand in reversed(_operands(item)))
+    return order
+
+
 def _numeric_spec(spec: ast.JoinedStr) -> bool:
     text = "".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))
     return bool(text) and text[-1] in "dfeEgGxXob%"
@@ -935,7 +1037,7 @@ def _contains_retry(loop: ast.For | ast.While, aliases: dict[str, tuple[str, ...
     for node in ast.walk(loop):
         if isinstance(node, ast.ExceptHandler):
             names = " ".join(_exception_names(node.type, aliases))
-            handler_text = ast.unparse(node)
+            handler_text = _source(node)
             if RETRYABLE_ERROR.search(names) or "40001" in handler_text or "restart transaction" in handler_text:
                 return True
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and "cockroach_restart" in node.value:
@@ -1000,7 +1102,7 @@ def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
                     facts.autocommit = True
         elif isinstance(node, ast.Call):
             _migration(node, ctx)
-            if last_name(node.func) == "set_isolation_level" and node.args and "AUTOCOMMIT" in ast.unparse(node.args[0]):
+            if last_name(node.func) == "set_isolation_level" and node.args and "AUTOCOMMIT" in _source(node.args[0]):
                 facts.autocommit = True
             if _string(_kwarg(node, "isolation_level")) == "AUTOCOMMIT":
                 facts.autocommit = True
@@ -1045,7 +1147,7 @@ def _string_hint(node: ast.Constant, facts: ModuleFacts) -> None:
 def _answers_unauthorized(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A decorator defined here whose wrapper refuses with 401/403."""
     has_wrapper = any(isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) for child in node.body)
-    return has_wrapper and bool(UNAUTHORIZED.search(ast.unparse(node)))
+    return has_wrapper and bool(UNAUTHORIZED.search(_source(node)))
 
 
 def _suppressions(source: str, facts: ModuleFacts) -> None:
@@ -1090,7 +1192,7 @@ def _top_level(node: ast.stmt, ctx: ModuleContext, routes_by_class: dict, before
         for decorator in node.decorator_list:
             name = dotted(decorator.func if isinstance(decorator, ast.Call) else decorator)
             if name.endswith(("before_request", "before_app_request")) and (
-                    AUTH_DECORATOR.search(ast.unparse(node)) or UNAUTHORIZED.search(ast.unparse(node))):
+                    AUTH_DECORATOR.search(_source(node)) or UNAUTHORIZED.search(_source(node))):
                 before_request_auth.add(name.rsplit(".", 1)[0])
 
 
@@ -1141,31 +1243,50 @@ def _class_decorators(node: ast.ClassDef) -> tuple[str, ...]:
 
 def _runner_params(node: ast.FunctionDef | ast.AsyncFunctionDef, function: Function,
                    aliases: dict[str, tuple[str, ...]]) -> None:
-    """Parameters the function calls inside a transaction block or a retry loop: it runs callbacks transactionally."""
+    """Parameters the function calls inside a transaction block or a retry loop: it runs callbacks transactionally.
+
+    Blocks are walked from a work list, each call seen once, in the innermost block walked that holds it
+    (`if`/`elif` chains can be thousands of blocks deep)."""
     params = set(function.params)
-
-    def visit(statements: list[ast.stmt], in_transaction: bool, retried: bool) -> None:
+    pending = [(node.body, False, any(RETRY_DECORATOR.search(d) for d in function.decorators))]
+    while pending:
+        statements, in_transaction, retried = pending.pop()
         for statement in statements:
-            if isinstance(statement, (ast.With, ast.AsyncWith)):
-                opens = any(isinstance(i.context_expr, ast.Call) and last_name(i.context_expr.func) in
-                            ("transaction", "begin", "begin_nested", "atomic") for i in statement.items)
-                visit(statement.body, in_transaction or opens, retried)
-            elif isinstance(statement, (ast.For, ast.While, ast.AsyncFor)):
-                visit(statement.body, in_transaction, retried or _contains_retry(statement, aliases))
-            elif isinstance(statement, (ast.Try,)):
-                visit(statement.body, in_transaction, retried)
-                for handler in statement.handlers:
-                    visit(handler.body, in_transaction, retried)
-            elif isinstance(statement, ast.If):
-                visit(statement.body, in_transaction, retried)
-                visit(statement.orelse, in_transaction, retried)
-            if in_transaction or retried:
-                for call in (n for n in ast.walk(statement) if isinstance(n, ast.Call)):
-                    if isinstance(call.func, ast.Name) and call.func.id in params:
-                        function.transaction_runner[call.func.id] = function.transaction_runner.get(
-                            call.func.id, False) or retried
+            blocks = _blocks(statement, in_transaction, retried, aliases)
+            pending.extend(blocks)
+            if not (in_transaction or retried):
+                continue
+            walked_apart = {inner for block, _, _ in blocks for inner in block}
+            for call in _calls_outside(statement, walked_apart):
+                if isinstance(call.func, ast.Name) and call.func.id in params:
+                    function.transaction_runner[call.func.id] = function.transaction_runner.get(
+                        call.func.id, False) or retried
 
-    visit(node.body, False, any(RETRY_DECORATOR.search(d) for d in function.decorators))
+
+def _blocks(statement: ast.stmt, in_transaction: bool, retried: bool,
+            aliases: dict[str, tuple[str, ...]]) -> list[tuple[list[ast.stmt], bool, bool]]:
+    """The blocks of `statement` that `_runner_params` walks, each with whether it is in a transaction or retried."""
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        opens = any(isinstance(i.context_expr, ast.Call) and last_name(i.context_expr.func) in
+                    ("transaction", "begin", "begin_nested", "atomic") for i in statement.items)
+        return [(statement.body, in_transaction or opens, retried)]
+    if isinstance(statement, (ast.For, ast.While, ast.AsyncFor)):
+        return [(statement.body, in_transaction, retried or _contains_retry(statement, aliases))]
+    if isinstance(statement, ast.Try):
+        return [(body, in_transaction, retried) for body in (statement.body, *(h.body for h in statement.handlers))]
+    if isinstance(statement, ast.If):
+        return [(statement.body, in_transaction, retried), (statement.orelse, in_transaction, retried)]
+    return []
+
+
+def _calls_outside(node: ast.AST, excluded: set[ast.stmt]):
+    """The calls inside `node`, not looking into the `excluded` statements."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Call):
+            yield item
+        stack.extend(child for child in ast.iter_child_nodes(item) if child not in excluded)
 
 
 def _migration(call: ast.Call, ctx: ModuleContext) -> None:
@@ -1245,15 +1366,15 @@ def _model(node: ast.ClassDef, path: str) -> Table | None:
             continue
         if target == "__table_args__":
             table_args = value  # applied once every column is known: it may come first in the class body
-        elif target == "__mapper_args__" and "version_id_col" in ast.unparse(value):
+        elif target == "__mapper_args__" and "version_id_col" in _source(value):
             table.versioned = True
         elif isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
             column = _column_call(value, target, item.lineno, annotation)
             if column is not None:
                 table.columns[column.name] = column
-        elif value is None and annotation is not None and "Mapped" in ast.unparse(annotation) and \
-                "relationship" not in ast.unparse(annotation):
-            mapped = ast.unparse(annotation)
+        elif value is None and annotation is not None and "Mapped" in _source(annotation) and \
+                "relationship" not in _source(annotation):
+            mapped = _source(annotation)
             if re.search(r"Mapped\[\s*(List|list|Set|set)\b", mapped):
                 continue
             table.columns[target.lower()] = Column(target.lower(), nullable=_optional(mapped), span=Span(item.lineno))
@@ -1274,7 +1395,7 @@ def _column_call(call: ast.Call, attribute: str | None, line: int, annotation: a
         if _string(arg) is not None and name is None or (_string(arg) and attribute and arg is call.args[0]):
             name = _string(arg)
         elif isinstance(arg, ast.Call) and last_name(arg.func) == "ForeignKey" and arg.args:
-            target = _string(arg.args[0]) or ast.unparse(arg.args[0])
+            target = _string(arg.args[0]) or _source(arg.args[0])
             references = target.lower()
         elif isinstance(arg, ast.Call) and last_name(arg.func) == "CheckConstraint":
             check = True
@@ -1287,7 +1408,7 @@ def _column_call(call: ast.Call, attribute: str | None, line: int, annotation: a
     if isinstance(nullable_node, ast.Constant) and isinstance(nullable_node.value, bool):
         nullable = nullable_node.value
     elif annotation is not None and last_name(call.func) == "mapped_column":
-        nullable = _optional(ast.unparse(annotation))
+        nullable = _optional(_source(annotation))
     else:
         nullable = not primary_key
     return Column(
@@ -1309,7 +1430,7 @@ def _table_args(value: ast.expr | None, table: Table) -> None:
             columns = tuple(c.lower() for c in (_string(a) or last_name(a) for a in element.args[1:]) if c)
             table.unique_sets.append(columns)
         elif kind == "CheckConstraint" and element.args:
-            for column in re.findall(r"[A-Za-z_]\w*", _string(element.args[0]) or ast.unparse(element.args[0])):
+            for column in re.findall(r"[A-Za-z_]\w*", _string(element.args[0]) or _source(element.args[0])):
                 if column.lower() in table.columns:
                     table.columns[column.lower()].check = True
         elif kind == "ForeignKeyConstraint" and len(element.args) >= 2:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import sqlglot
 from sqlglot import exp
 
 from plumbline.scan.facts import Column, Span, Table
-from plumbline.scan.sql import normalise
+from plumbline.scan.sql import normalise, printed, syntax_tree
 
-_STATEMENT_END = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|;", re.S)
+# A quote or block comment left open runs to the end of the text, as it does for the database; every
+# alternative matches without backtracking, so splitting is linear even in hostile text.
+_STATEMENT_END = re.compile(r"'[^']*(?:''[^']*)*(?:'|\Z)|\"[^\"]*(?:\"|\Z)|--[^\n]*|/\*.*?(?:\*/|\Z)|;", re.S)
 _DDL_HINT = re.compile(r"\b(create\s+(unique\s+)?(table|index)|alter\s+table)\b", re.I)
 
 
@@ -33,12 +34,15 @@ def statements(text: str) -> list[tuple[str, int]]:
             start = match.end()
     pieces.append((text[start:], start))
     result = []
+    line, counted = 0, 0  # newlines in text[:counted], counted as the pieces go (once over the text)
     for piece, offset in pieces:
         stripped = piece.lstrip()
         if not stripped or not _DDL_HINT.search(stripped):
             continue
-        lead = len(piece) - len(stripped)
-        result.append((stripped, text.count("\n", 0, offset + lead)))
+        start = offset + len(piece) - len(stripped)
+        line += text.count("\n", counted, start)
+        counted = start
+        result.append((stripped, line))
     return result
 
 
@@ -46,21 +50,19 @@ def tables_from_ddl(text: str, path: str, first_line: int = 1) -> list[Table]:
     """Partial tables from the CREATE TABLE / ALTER TABLE / CREATE UNIQUE INDEX statements in `text`."""
     tables = []
     for statement, line_offset in statements(text):
-        sql, _ = normalise(statement)
-        try:
-            tree = sqlglot.parse_one(sql, read="postgres")
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
-            continue
-        line = first_line + line_offset
-        table = _table(tree, statement, path, line)
+        tree = syntax_tree(normalise(statement)[0])
+        if isinstance(tree, str):
+            continue  # not DDL we understand: no facts from it
+        table = _table(tree, path, first_line + line_offset)
         if table is not None:
             tables.append(table)
     return tables
 
 
-def _column_line(statement: str, name: str, line: int) -> int:
-    match = re.search(rf"^\s*\"?{re.escape(name)}\"?\s", statement, re.M | re.I)
-    return line + statement.count("\n", 0, match.start()) + (1 if statement[match.start()] == "\n" else 0) if match else line
+def _column_line(definition: exp.ColumnDef, line: int) -> int:
+    """The line the column's name is on: sqlglot records where each identifier token was (1-based)."""
+    name_line = definition.this.meta.get("line") if isinstance(definition.this, exp.Expression) else None
+    return line + name_line - 1 if isinstance(name_line, int) else line
 
 
 def _identifiers(nodes) -> tuple[str, ...]:
@@ -78,11 +80,13 @@ def _reference(node: exp.Expression) -> str | None:
     return f"{name}.{columns[0] if columns else 'id'}"
 
 
-def _column(definition: exp.ColumnDef, statement: str, line: int) -> Column:
+def _column(definition: exp.ColumnDef, line: int) -> Column:
+    data_type = definition.args.get("kind")
+    type_text = printed(data_type) if data_type else None
     column = Column(
         name=definition.name.lower(),
-        type=definition.args["kind"].sql().lower() if definition.args.get("kind") else None,
-        span=Span(_column_line(statement, definition.name, line)),
+        type=type_text.lower() if type_text else None,
+        span=Span(_column_line(definition, line)),
     )
     for constraint in definition.args.get("constraints") or []:
         kind = constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint) else constraint
@@ -99,14 +103,14 @@ def _column(definition: exp.ColumnDef, statement: str, line: int) -> Column:
     return column
 
 
-def _table(tree: exp.Expression, statement: str, path: str, line: int) -> Table | None:
+def _table(tree: exp.Expression, path: str, line: int) -> Table | None:
     if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "TABLE":
         schema = tree.this
         if not isinstance(schema, exp.Schema):
             return None
         table = Table(name=schema.this.name.lower(), path=path, span=Span(line), defined=True)
         for item in schema.expressions:
-            _add(table, item, statement, line)
+            _add(table, item, line)
         return table
     if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "INDEX":
         index = tree.this
@@ -125,17 +129,17 @@ def _table(tree: exp.Expression, statement: str, path: str, line: int) -> Table 
                                                             declared=False)
             elif isinstance(action, exp.AddConstraint):
                 for item in action.expressions:
-                    _add(table, item, statement, line)
+                    _add(table, item, line)
             else:
-                _add(table, action, statement, line)
+                _add(table, action, line)
         return table
     return None
 
 
-def _add(table: Table, item: exp.Expression, statement: str, line: int) -> None:
+def _add(table: Table, item: exp.Expression, line: int) -> None:
     """Add a column definition or a table constraint to `table`."""
     if isinstance(item, exp.ColumnDef):
-        column = _column(item, statement, line)
+        column = _column(item, line)
         table.columns[column.name] = column
         return
     node = item.expressions[0] if isinstance(item, exp.Constraint) and item.expressions else item

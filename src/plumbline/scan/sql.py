@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import count
 
 import sqlglot
 from sqlglot import exp
@@ -23,13 +24,15 @@ _TXN_CONTROL = re.compile(
     r"^\s*(?P<verb>begin|start\s+transaction|commit|end|rollback|savepoint|release|set|show)\b(?P<rest>.*)$",
     re.I | re.S,
 )
+# A quote or parenthesis left open runs to the end of the text: matching stays linear in hostile text.
 _COCKROACH_ONLY = [
-    (re.compile(r"\bAS\s+OF\s+SYSTEM\s+TIME\s+('(?:[^']|'')*'|[^\s;]+(?:\([^)]*\))?)", re.I), ""),
-    (re.compile(r"\bINTERLEAVE\s+IN\s+PARENT\s+\w+\s*\([^)]*\)", re.I), ""),
+    (re.compile(r"\bAS\s+OF\s+SYSTEM\s+TIME\s+('[^']*(?:''[^']*)*(?:'|\Z)|[^\s;]+(?:\([^)]*(?:\)|\Z))?)", re.I), ""),
+    (re.compile(r"\bINTERLEAVE\s+IN\s+PARENT\s+\w+\s*\([^)]*(?:\)|\Z)", re.I), ""),
 ]
 _UPSERT = re.compile(r"^\s*UPSERT\s+INTO\b", re.I)
+_DDL = re.compile(r"\s*(?:create|alter|drop)\b", re.I)
 # Placeholders outside quoted strings: %(name)s, %s, $1, ?, :name (but not ::type casts).
-_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|%\((\w+)\)s|%s|%%|\$(\d+)|\?|(?<![:\w]):(\w+)", re.S)
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|%\((\w+)\)s|%s|%%|\$(\d{1,6})(?!\d)|\?|(?<![:\w]):(\w+)", re.S)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class ParsedSql:
 
 def normalise(text: str) -> tuple[str, bool]:
     """Placeholders renamed to :__pN in text order; CockroachDB-only syntax removed. Returns (sql, upsert)."""
-    counter = iter(range(10_000))
+    counter = count()
 
     def rename(match: re.Match) -> str:
         token = match.group(0)
@@ -88,14 +91,33 @@ def parse(text: str) -> ParsedSql:
     control = _TXN_CONTROL.match(text)
     if control:
         return _control(control.group("verb").lower(), control.group("rest"))
+    if _DDL.match(text):
+        return ParsedSql(action="ddl")  # reads and writes no rows; its schema facts come from schema.tables_from_ddl
     sql, upsert = normalise(text)
+    tree = syntax_tree(sql)
+    if isinstance(tree, str):
+        return ParsedSql(action="other", table=_guess_table(text), error=tree)
+    return _facts(tree, upsert)
+
+
+# sqlglot parses and prints SQL recursively, and has bugs of its own on some hostile text (a TypeError on odd
+# DDL, an IndexError printing an odd literal): whatever it raises only means that it did not understand.
+
+def syntax_tree(sql: str) -> exp.Expression | str:
+    """sqlglot's tree of one PostgreSQL statement, or why there is none."""
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as exc:
-        return ParsedSql(action="other", table=_guess_table(text), error=str(exc).splitlines()[0][:200])
-    if tree is None:
-        return ParsedSql(action="other", error="empty statement")
-    return _facts(tree, upsert)
+    except Exception as exc:  # noqa: BLE001 - see above
+        return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return tree if tree is not None else "empty statement"
+
+
+def printed(node: exp.Expression) -> str | None:
+    """`node` as SQL text, or None when sqlglot cannot print it."""
+    try:
+        return node.sql()
+    except Exception:  # noqa: BLE001 - see above
+        return None
 
 
 def _control(verb: str, rest: str) -> ParsedSql:
@@ -129,7 +151,7 @@ def _name(qualified: str) -> str:
 
 
 def _table_of(node: exp.Expression | None) -> str | None:
-    table = node.find(exp.Table) if node is not None else None
+    table = node.find(exp.Table) if isinstance(node, exp.Expression) else None  # (sqlglot puts False in some slots)
     return table.name.lower() if table is not None and table.name else None
 
 
@@ -138,7 +160,7 @@ def _refs(node: exp.Expression | None) -> tuple[Ref, ...]:
     if node is None:
         return ()
     refs = [Ref("param", p.name.removeprefix("__p")) for p in node.find_all(exp.Placeholder)]
-    refs += [Ref("hole", m) for m in HOLE_RE.findall(node.sql())]
+    refs += [Ref("hole", m) for m in HOLE_RE.findall(printed(node) or "")]
     if refs:
         return tuple(refs)
     return (Ref("const"),) if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)) else (Ref("expr"),)
@@ -152,13 +174,18 @@ def _strip(node: exp.Expression) -> exp.Expression:
 
 
 def _conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
+    """The terms of `a AND b AND ...` in text order (a loop: the chain can be thousands of terms long)."""
     if where is None:
         return []
-    node = where.this if isinstance(where, exp.Where) else where
-    node = _strip(node)
-    if isinstance(node, exp.And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
+    conjuncts = []
+    pending = [where.this if isinstance(where, exp.Where) else where]
+    while pending:
+        node = _strip(pending.pop())
+        if isinstance(node, exp.And):
+            pending += (node.right, node.left)
+        else:
+            conjuncts.append(node)
+    return conjuncts
 
 
 def _predicates(where: exp.Expression | None) -> tuple[dict[str, tuple[Ref, ...]], tuple[str, ...]]:

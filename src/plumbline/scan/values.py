@@ -48,6 +48,7 @@ class Value:
     taint: Taint = NO_TAINT
     text: str | None = None  # the string it evaluates to, with HOLE markers for interpolated parts
     holes: tuple[Taint, ...] = ()  # taint of each interpolated part, by hole number
+    holes_taint: Taint = NO_TAINT  # all of `holes` together (kept, not recomputed: texts have thousands)
     items: tuple["Value", ...] | None = None  # a tuple/list literal
     fields: tuple[tuple[str, "Value"], ...] | None = None  # a dict literal
     instance_of: str | None = None  # an ORM object (of this class)
@@ -61,15 +62,12 @@ class Value:
     @property
     def interpolated(self) -> Taint:
         """Where the interpolated parts of this text come from (nothing for psycopg.sql composition)."""
-        result = NO_TAINT
-        if self.safe_text:
-            return result
-        for hole in self.holes:
-            result = result | hole
-        return result
+        return NO_TAINT if self.safe_text else self.holes_taint
 
 
 UNKNOWN = Value()
+MAX_TEXT = 50_000
+MAX_HOLES = 2_000
 
 
 def union(*values: Value) -> Value:
@@ -77,34 +75,51 @@ def union(*values: Value) -> Value:
     taint = NO_TAINT
     columns: tuple[ColumnRef, ...] = ()
     for value in values:
-        taint = taint | value.taint
-        for hole in value.holes:
-            taint = taint | hole
+        taint = taint | value.taint | value.holes_taint
         columns += value.expression_columns + ((value.column,) if value.column else ())
     return Value(taint=taint, expression_columns=columns)
 
 
-def text_of(value: Value) -> tuple[str, tuple[Taint, ...]]:
-    """`value` as a piece of text: its own text, or a single hole standing for it."""
-    if value.text is not None:
-        return value.text, value.holes
-    return HOLE.format(0), (value.taint,)
+def hole(taint: Taint) -> Value:
+    """A piece of text standing for an interpolated value that comes from `taint`."""
+    return Value(text=HOLE.format(0), holes=(taint,), holes_taint=taint)
 
 
-def concat(parts: list[tuple[str, tuple[Taint, ...]]]) -> Value:
-    """Join pieces of text, renumbering their holes."""
+def text_of(value: Value) -> Value:
+    """`value` as a piece of text: itself when it is text, else a single hole standing for it."""
+    return value if value.text is not None else hole(value.taint)
+
+
+def concat(pieces: list[Value]) -> Value:
+    """Join pieces of text, renumbering their holes.
+
+    Text is built by repeated joins (`q += ...` on thousands of lines): past `MAX_TEXT` characters or
+    `MAX_HOLES` holes it is no SQL worth parsing, and only where its parts come from is kept, so that
+    each join costs a bounded time."""
     texts, holes = [], []
-    for text, part_holes in parts:
-        offset = len(holes)
-        texts.append(HOLE_RE.sub(lambda m: HOLE.format(int(m.group(1)) + offset), text) if offset else text)
-        holes.extend(part_holes)
     taint = NO_TAINT
-    for hole in holes:
-        taint = taint | hole
-    return Value(taint=taint, text="".join(texts), holes=tuple(holes))
+    for piece in pieces:
+        if not piece.text:
+            continue  # so that joining one text to nothing is no copy
+        offset = len(holes)
+        texts.append(HOLE_RE.sub(lambda m: HOLE.format(int(m.group(1)) + offset), piece.text) if offset
+                     else piece.text)
+        holes.extend(piece.holes)
+        taint = taint | piece.holes_taint
+    if len(holes) > MAX_HOLES or sum(map(len, texts)) > MAX_TEXT:
+        return Value(taint=taint)
+    return Value(taint=taint, text="".join(texts), holes=tuple(holes), holes_taint=taint)
 
 
-_PERCENT = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([sdifrxXeEgGcuo%])")
+def defused(text: str) -> str:
+    """A string constant of the scanned source, with any hole marker it spells defused: a hostile
+    `"__pl_hole_7__"` would pose as an interpolated value (and name a hole that does not exist).
+    ("pl_hole" cannot overlap itself, so one replacement leaves none.)"""
+    return text.replace("pl_hole", "pl-hole") if "pl_hole" in text else text
+
+
+# The width cannot start with 0 (a flag): flags and width never compete for the same digits (linear matching).
+_PERCENT = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:[1-9]\d*)?(?:\.\d+)?([sdifrxXeEgGcuo%])")
 _BRACES = re.compile(r"\{\{|\}\}|\{([^{}!:]*)(?:![rsa])?(?::[^{}]*)?\}")
 _NUMERIC_FORMATS = set("difxXeEgGuo")
 
@@ -113,7 +128,7 @@ def percent_format(template: Value, arguments: Value) -> Value:
     """`template % arguments`, with each formatted argument as a hole (numeric formats are cast, so safe)."""
     positional = list(arguments.items) if arguments.items is not None else [arguments]
     named = dict(arguments.fields or ())
-    pieces: list[tuple[str, tuple[Taint, ...]]] = []
+    pieces: list[Value] = []
     last = 0
     index = 0
     text = template.text or ""
@@ -121,17 +136,17 @@ def percent_format(template: Value, arguments: Value) -> Value:
         pieces.append(_literal(text[last:match.start()], template))
         last = match.end()
         if match.group(2) == "%":
-            pieces.append(("%", ()))
+            pieces.append(Value(text="%"))
             continue
         if match.group(1):
             argument = named.get(match.group(1), arguments)
         else:
             argument = positional[index] if index < len(positional) else arguments
             index += 1
-        hole = _as_hole(argument)
+        taint = _as_hole(argument)
         if match.group(2) in _NUMERIC_FORMATS:
-            hole = replace(hole, cast=True)
-        pieces.append((HOLE.format(0), (hole,)))
+            taint = replace(taint, cast=True)
+        pieces.append(hole(taint))
     pieces.append(_literal(text[last:], template))
     return concat(pieces)
 
@@ -139,44 +154,52 @@ def percent_format(template: Value, arguments: Value) -> Value:
 def brace_format(template: Value, positional: list[Value], named: dict[str, Value]) -> Value:
     """`template.format(...)`, each replacement field a hole."""
     text = template.text or ""
-    pieces: list[tuple[str, tuple[Taint, ...]]] = []
+    pieces: list[Value] = []
     last, auto = 0, 0
     for match in _BRACES.finditer(text):
         pieces.append(_literal(text[last:match.start()], template))
         last = match.end()
         if match.group(0) in ("{{", "}}"):
-            pieces.append((match.group(0)[0], ()))
+            pieces.append(Value(text=match.group(0)[0]))
             continue
         field_name = (match.group(1) or "").split(".")[0].split("[")[0]
-        if field_name.isdigit():
-            argument = positional[int(field_name)] if int(field_name) < len(positional) else UNKNOWN
+        if field_name.isdecimal():
+            index = position(field_name)
+            argument = positional[index] if index is not None and index < len(positional) else UNKNOWN
         elif field_name:
             argument = named.get(field_name, UNKNOWN)
         else:
             argument = positional[auto] if auto < len(positional) else UNKNOWN
             auto += 1
-        pieces.append((HOLE.format(0), (_as_hole(argument),)))
+        pieces.append(hole(_as_hole(argument)))
     pieces.append(_literal(text[last:], template))
     return concat(pieces)
 
 
+def position(key: str) -> int | None:
+    """The number `key` spells when it is a plausible argument position ("0", "12"), else None."""
+    return int(key) if key.isdecimal() and len(key) <= 6 else None
+
+
 def _as_hole(value: Value) -> Taint:
-    taint = value.taint
-    for hole in value.holes:
-        taint = taint | hole
+    taint = value.taint | value.holes_taint
     if value.constant and not taint:
         return NO_TAINT
     return taint
 
 
-def _literal(fragment: str, template: Value) -> tuple[str, tuple[Taint, ...]]:
+def _literal(fragment: str, template: Value) -> Value:
     """A literal stretch of a template, keeping the holes the template already had."""
     numbers = list(dict.fromkeys(int(n) for n in HOLE_RE.findall(fragment)))
     if not numbers:
-        return fragment, ()
-    position = {number: index for index, number in enumerate(numbers)}
-    renumbered = HOLE_RE.sub(lambda m: HOLE.format(position[int(m.group(1))]), fragment)
-    return renumbered, tuple(template.holes[n] for n in numbers)
+        return Value(text=fragment)
+    renumbering = {number: index for index, number in enumerate(numbers)}
+    renumbered = HOLE_RE.sub(lambda m: HOLE.format(renumbering[int(m.group(1))]), fragment)
+    holes = tuple(template.holes[n] for n in numbers)
+    holes_taint = NO_TAINT
+    for taint in holes:
+        holes_taint = holes_taint | taint
+    return Value(text=renumbered, holes=holes, holes_taint=holes_taint)
 
 
 @dataclass
