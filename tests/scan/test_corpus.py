@@ -6,8 +6,14 @@ Marks, semgrep-rules style, on the line where a finding is (or must not be) repo
     # ok: PL102                   a safe look-alike: no finding of that rule may land on this line
     -- expect: PL201 / -- ok: PL201   the same in .sql files
 
-A known limit of the engine is written `# expect: PL105  # known-miss: <reason>`: the test reports it
-(as a warning) instead of failing, and fails once the engine finds it, so the mark gets promoted.
+Known limits of the engine are written down instead of left out, so the corpus doubles as a to-do list:
+
+    # expect: PL105  # known-miss: <reason>           a defect the engine does not report yet
+    # ok: PL101  # known-false-alarm: <reason>        a safe line the engine wrongly reports today
+
+The test reports each as a warning instead of failing, and fails once the engine's answer becomes right (the
+miss is found, the false alarm is gone), so the note gets dropped and the mark promoted to a plain one. A note
+applies to the marks of its own kind on that line; neither counts towards the five marks each rule needs.
 Each directory of `corpus/` is one scenario app, scanned on its own with every rule on.
 """
 
@@ -26,7 +32,10 @@ from plumbline.scan import ScanOptions, scan
 CORPUS = Path(__file__).resolve().parent / "corpus"
 LAB = Path(__file__).resolve().parents[2] / "src" / "plumbline" / "lab" / "bank"
 MARK = re.compile(r"(?:#|--)\s*(expect|ok):\s*(PL\d{3}(?:\s*,\s*PL\d{3})*)")
-KNOWN_MISS = re.compile(r"known-miss:\s*(\S.*)$")
+KNOWN_NOTE = {  # a note's reason runs to the next `#` or the end of the line
+    "expect": re.compile(r"known-miss:\s*([^#]*[^#\s])"),
+    "ok": re.compile(r"known-false-alarm:\s*([^#]*[^#\s])"),
+}
 DIRECTORIES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
 RULE_IDS = sorted(rule.id for rule in all_rules() if rule.engine == "scan")
 
@@ -38,11 +47,15 @@ class Marks:
     expect: set[Key]
     ok: set[Key]
     known_miss: dict[Key, str]  # expected findings the engine does not report yet, with the reason
+    known_false_alarm: dict[Key, str]  # safe lines the engine still reports, with the reason
     lines: dict[tuple[str, int], str]
+
+    def all_keys(self) -> set[Key]:
+        return self.expect | self.ok | set(self.known_miss) | set(self.known_false_alarm)
 
 
 def collect_marks(directory: Path) -> Marks:
-    marks = Marks(set(), set(), {}, {})
+    marks = Marks(set(), set(), {}, {}, {})
     for path in sorted(directory.rglob("*")):
         if path.suffix not in (".py", ".sql") or "__pycache__" in path.parts:
             continue
@@ -50,16 +63,17 @@ def collect_marks(directory: Path) -> Marks:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             marks.lines[(relative, number)] = line.strip()
             for kind, rules in MARK.findall(line):
+                note = KNOWN_NOTE[kind].search(line)
+                if kind == "expect":
+                    plain, known = marks.expect, marks.known_miss
+                else:
+                    plain, known = marks.ok, marks.known_false_alarm
                 for rule_id in (r.strip() for r in rules.split(",")):
                     key = (relative, number, rule_id)
-                    if kind == "ok":
-                        marks.ok.add(key)
+                    if note:
+                        known[key] = note.group(1).strip()
                     else:
-                        miss = KNOWN_MISS.search(line)
-                        if miss:
-                            marks.known_miss[key] = miss.group(1).strip()
-                        else:
-                            marks.expect.add(key)
+                        plain.add(key)
     return marks
 
 
@@ -75,7 +89,7 @@ def _diff(directory: Path, marks: Marks, findings) -> list[str]:
     for key in sorted(marks.expect - set(found)):
         path, line, rule_id = key
         problems.append(f"missing    {rule_id} at {path}:{line}: {marks.lines.get((path, line), '')}")
-    for key in sorted(set(found) - marks.expect - set(marks.known_miss)):
+    for key in sorted(set(found) - marks.expect - set(marks.known_miss) - set(marks.known_false_alarm)):
         path, line, rule_id = key
         where = "on an `ok` line" if key in marks.ok else "unexpected"
         problems.append(f"{where:<10} {rule_id} at {path}:{line}: {found[key].message}\n"
@@ -83,6 +97,9 @@ def _diff(directory: Path, marks: Marks, findings) -> list[str]:
     for key in sorted(set(marks.known_miss) & set(found)):
         path, line, rule_id = key
         problems.append(f"now found  {rule_id} at {path}:{line} is marked known-miss: drop the known-miss note")
+    for key in sorted(set(marks.known_false_alarm) - set(found)):
+        path, line, rule_id = key
+        problems.append(f"now quiet  {rule_id} at {path}:{line} is marked known-false-alarm: drop the note")
     return problems
 
 
@@ -90,12 +107,15 @@ def _diff(directory: Path, marks: Marks, findings) -> list[str]:
 def test_corpus_directory_findings_match_marks_exactly(name):
     directory = CORPUS / name
     marks = collect_marks(directory)
-    assert marks.expect or marks.ok, f"{name} has no marks"
-    assert not marks.expect & marks.ok, f"lines marked both expect and ok: {sorted(marks.expect & marks.ok)}"
+    assert marks.all_keys(), f"{name} has no marks"
+    both = (marks.expect | set(marks.known_miss)) & (marks.ok | set(marks.known_false_alarm))
+    assert not both, f"lines marked both expect and ok: {sorted(both)}"
     findings = run_scan([directory])
     problems = _diff(directory, marks, findings)
     for (path, line, rule_id), reason in sorted(marks.known_miss.items()):
         warnings.warn(f"known miss: {rule_id} at {name}/{path}:{line}: {reason}", stacklevel=1)
+    for (path, line, rule_id), reason in sorted(marks.known_false_alarm.items()):
+        warnings.warn(f"known false alarm: {rule_id} at {name}/{path}:{line}: {reason}", stacklevel=1)
     assert not problems, f"{name}: findings differ from the marks:\n" + "\n".join(problems)
 
 
@@ -110,13 +130,13 @@ def test_corpus_has_five_positives_and_five_negatives_per_rule():
             ok[rule_id] = ok.get(rule_id, 0) + 1
     short = {rule_id: (expect[rule_id], ok[rule_id]) for rule_id in RULE_IDS
              if expect[rule_id] < 5 or ok[rule_id] < 5}
-    assert not short, f"rules with fewer than 5 `expect` (not counting known misses) or 5 `ok` marks: {short}"
+    assert not short, f"rules with fewer than 5 plain `expect` or 5 plain `ok` marks: {short}"
 
 
 def test_marks_name_known_rules_only():
     for name in DIRECTORIES:
         marks = collect_marks(CORPUS / name)
-        unknown = {key for key in marks.expect | marks.ok | set(marks.known_miss) if key[2] not in RULE_IDS}
+        unknown = {key for key in marks.all_keys() if key[2] not in RULE_IDS}
         assert not unknown, unknown
 
 
