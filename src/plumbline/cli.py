@@ -169,7 +169,9 @@ def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
 
         return run_demo({"backend": backend, "dsn": dsn, "dynamodb_endpoint": dynamodb_endpoint}, console)
 
-    sys.exit(_lab_call(console, tour))
+    with _sigterm_as_interrupt():  # a cancelled CI job stops the lab's servers as Ctrl-C does
+        code = _lab_call(console, tour)
+    sys.exit(code)
 
 
 def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
