@@ -969,3 +969,20 @@ def test_a_header_value_that_is_not_ascii_is_kept_not_a_crash():
         finally:
             http.close()
     assert response.status_code == 200 and dict(response.headers.raw)[b"Location"] == b"/caf\xe9\x80"
+
+
+@pytest.mark.timeout(30)
+def test_a_cookie_set_with_non_ascii_bytes_is_dropped_not_sent_back():
+    """Found by bench/fuzz.py: a stored non-ASCII cookie made every later request of that identity fail to encode."""
+
+    def bad_cookie(conn):
+        read_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: s=\xff\xfe\r\n\r\n{}")
+
+    with raw_server(bad_cookie) as server:
+        http = Http(server.url, {}, timeout=10)
+        try:
+            statuses = [http.request("GET", "/", identity=None).status_code for _ in range(2)]
+        finally:
+            http.close()
+    assert statuses == [200, 200]

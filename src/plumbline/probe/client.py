@@ -46,6 +46,7 @@ class BoundedClient:
         """The reply to one request; httpx.TimeoutException when the deadline passes, httpx.HTTPError when
         the exchange fails."""
         headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
+        _drop_unsendable_cookies(self._client.cookies)
         request = self._client.build_request(method, url, headers=headers, content=content)
         self._clock.deadline = time.monotonic() + self.timeout
         try:
@@ -68,6 +69,13 @@ class BoundedClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _drop_unsendable_cookies(cookies: httpx.Cookies) -> None:
+    """Forget cookies a server set with non-ASCII bytes: sending one back would fail to encode the request."""
+    for cookie in list(cookies.jar):
+        if not (cookie.name + (cookie.value or "")).isascii():
+            cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
 
 
 @dataclass(frozen=True)
