@@ -28,7 +28,7 @@ OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|autho
 VERSION_COLUMN = re.compile(r"^(version|version_id|lock_version|row_version|revision|etag|updated_at|modified_at)$")
 PERSON_IDENTIFIER = re.compile(r"^(e?mail(_address)?|user_?name|login|handle|nickname)$")
 PRINCIPAL_TABLE = re.compile(r"user|account|member|customer|profile|person|people|employee|admin|client|tenant|"
-                             r"organi[sz]ation|subscriber|login", re.I)
+                             r"organi[sz]ation|subscriber|login|voter|player|student|patient|staff", re.I)
 IDENTITY_LIKE = re.compile(
     r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
     r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
@@ -38,7 +38,8 @@ EVENT_TABLE = re.compile(r"log|history|attempt|audit|event|archive|revision|vers
 MONEY_COLUMN = re.compile(
     r"^(balance|amount|price|cost|total|subtotal|stock|quantity|qty|inventory|seats(_left|_available)?|"
     r"uses(_left|_remaining)?|remaining|credits?|points|capacity|fee|available|on_hand|units|"
-    r".+_(balance|amount|price|quantity|qty|stock|credits|seats|left|remaining))$")
+    r"cash|shares|usage_limit|quantity_.+|.+_(balance|amount|price|quantity|qty|stock|credits?|seats|left|remaining|"
+    r"net|gross|allocated))$")
 UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
                               r"PsycopgError|Error$")
 # Rules that compare a handler's ops pair by pair cost n² for n ops; a scan spends at most this many pairs on them
@@ -430,14 +431,24 @@ def missing_check(project: Project, report: Report) -> None:
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
 
 
+def _referenced_table(project: Project, referring: str, entity: str) -> str | None:
+    """The table an `<entity>_id` column names: `entity` or its plural, else the one table named `<app>_<entity>`
+    (Django-style prefixes: `user_id` -> `account_user`); None when there is none or the choice is ambiguous."""
+    names = (entity, f"{entity}s", f"{entity}es", f"{entity[:-1]}ies")
+    known = [t for t in project.tables if t != referring and project.tables[t].columns]
+    exact = next((t for t in names if t in known), None)
+    if exact is not None:
+        return exact
+    prefixed = [t for t in known if any(t.endswith(f"_{name}") for name in names)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
 @schema_check("PL204")
 def missing_foreign_key(project: Project, report: Report) -> None:
     for table, column in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        entity = column.name[:-3]
-        target = next((t for t in (entity, f"{entity}s", f"{entity}es", f"{entity[:-1]}ies") if t in project.tables
-                       and t != table.name and project.tables[t].columns), None)
+        target = _referenced_table(project, table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,
