@@ -56,6 +56,7 @@ class Project:
     models: dict[str, str] = field(default_factory=dict)  # ORM class name -> table name
     auth_decorators: set[str] = field(default_factory=set)
     autocommit: bool = False  # the project opens its SQL connections in autocommit mode
+    has_callers: bool = False  # some code knows who is calling (an auth check or decorator, an identity value)
     hints: set[str] = field(default_factory=set)  # backend and isolation hints of every module
     inlining_left: int = MAX_INLINED  # ops and calls units may still take from their callees
     _ids: Iterator[int] = field(default_factory=lambda: count(10_000_000))  # ids of inlined ops
@@ -75,7 +76,9 @@ class Project:
         project.autocommit = any(m.autocommit for m in modules)
         for module in modules:
             project.auth_decorators |= module.auth_decorators
+        for module in modules:
             for function in module.functions:
+                project.has_callers = project.has_callers or project._knows_caller(function)
                 project._functions[f"{module.module}.{function.qualname}"] = (function, module)
                 project._by_name.setdefault(function.name, []).append((function, module))
                 project._by_qualname.setdefault(function.qualname, []).append((function, module))
@@ -109,6 +112,10 @@ class Project:
                 for call in function.calls
                 for found in (self.resolve(name, module) for name in (call.name, *call.callables.values())))
         return self._reaching[key]
+
+    def _knows_caller(self, function: Function) -> bool:
+        return (self.authenticated(function) or function.identity_source
+                or any(value.identity for op in function.ops for value in op.keys.values()))
 
     def authenticated(self, function: Function) -> bool:
         return function.authenticated or any(d.rsplit(".", 1)[-1] in self.auth_decorators for d in function.decorators)

@@ -17,7 +17,7 @@ def show_exhibit(exhibit_id):
 @app.post("/exhibits/<int:exhibit_id>/visit")
 def count_visit(exhibit_id):
     with psycopg.connect(DSN) as conn:
-        conn.execute("UPDATE exhibits SET visits = visits + 1 WHERE id = %s", (exhibit_id,))  # ok: PL105  # known-false-alarm: the app has no users or authentication at all: an id from the path has nobody to be tied to
+        conn.execute("UPDATE exhibits SET visits = visits + 1 WHERE id = %s", (exhibit_id,))  # ok: PL105
     return "", 204
 
 
@@ -32,5 +32,5 @@ def sign_guestbook(exhibit_id):
 @app.post("/guestbook/<int:entry_id>/like")
 def like_entry(entry_id):
     with psycopg.connect(DSN) as conn:
-        conn.execute("UPDATE guestbook SET likes = likes + 1 WHERE id = %s", (entry_id,))  # ok: PL105  # known-false-alarm: the app has no users or authentication at all: an id from the path has nobody to be tied to
+        conn.execute("UPDATE guestbook SET likes = likes + 1 WHERE id = %s", (entry_id,))  # ok: PL105
     return "", 204
