@@ -26,13 +26,16 @@ from plumbline.scan.files import (
     decode_python,
     decode_sql,
     discover,
+    is_requirements,
     module_name,
     parse_python,
     read_bytes,
+    requirement_hints,
     scan_root,
 )
 from plumbline.scan.project import Project
 from plumbline.scan.python import extract
+from plumbline.scan.schema import backend_hints as ddl_backend_hints
 from plumbline.scan.schema import tables_from_ddl
 
 
@@ -183,7 +186,12 @@ def _extract_one(content: _Content, cache: Cache | None) -> Outcome:
     try:
         if file.relative.endswith(".sql"):
             facts = ModuleFacts(path=file.relative, module=module_name(file.path))
-            facts.tables = tables_from_ddl(decode_sql(data), file.relative)
+            ddl = decode_sql(data)
+            facts.tables = tables_from_ddl(ddl, file.relative)
+            facts.backend_hints = ddl_backend_hints(ddl)
+        elif is_requirements(file.relative):
+            facts = ModuleFacts(path=file.relative, module=module_name(file.path),
+                                backend_hints=requirement_hints(decode_sql(data)))
         else:
             source = decode_python(data)
             facts = extract(parse_python(source, file.relative), source, file.relative, module_name(file.path))

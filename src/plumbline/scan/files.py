@@ -11,6 +11,7 @@ import ast
 import fnmatch
 import io
 import os
+import re
 import stat
 import tokenize
 import warnings
@@ -23,6 +24,9 @@ DEFAULT_EXCLUDES = (
     "build", "dist", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".plumbline-cache",
 )
 SUFFIXES = (".py", ".sql")
+# Requirements files name the database driver (`sqlalchemy-cockroachdb`): read for that hint only.
+_REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(txt|in)")
+_COCKROACH_REQUIREMENT = re.compile(r"^\s*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
 MAX_BYTES = 2 * 1024 * 1024  # larger files are generated, not written by hand
 
 
@@ -93,7 +97,8 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tu
                                        if not _excluded(_relative(base / d, root), d, patterns))
             for name in sorted(files):
                 path = base / name
-                if not name.endswith(SUFFIXES) or _excluded(_relative(path, root), name, patterns):
+                if not (name.endswith(SUFFIXES) or is_requirements(name)) or _excluded(_relative(path, root), name,
+                                                                                         patterns):
                     continue
                 if path.is_symlink() and not _inside(os.path.realpath(path), tree):
                     problems.append((_relative(path, root), "skipped: a symlink to a file outside the scanned tree"))
@@ -113,6 +118,16 @@ def _relative(path: Path, root: Path) -> str:
         return absolute.relative_to(root).as_posix()
     except ValueError:
         return absolute.as_posix()
+
+
+def is_requirements(relative: str) -> bool:
+    """A pip requirements file (`requirements.txt`, `requirements-dev.in`...)."""
+    return bool(_REQUIREMENTS.fullmatch(relative.rsplit("/", 1)[-1]))
+
+
+def requirement_hints(text: str) -> set[str]:
+    """The backend a requirements file announces: `cockroachdb` when it installs a CockroachDB dialect."""
+    return {"cockroachdb"} if _COCKROACH_REQUIREMENT.search(text) else set()
 
 
 def read_bytes(path: Path) -> bytes:

@@ -69,7 +69,10 @@ class Project:
     def build(cls, modules: list[ModuleFacts], backend: str = "auto") -> "Project":
         hints = set().union(*(m.backend_hints for m in modules)) if modules else set()
         if backend == "auto":
-            backend = "cockroachdb" if "cockroachdb" in hints else "postgres"
+            # gen_random_uuid() defaults are CockroachDB's idiom; PostgreSQL has them too, so they count only when
+            # nothing names PostgreSQL.
+            cockroach = "cockroachdb" in hints or "gen_random_uuid" in hints and "postgres" not in hints
+            backend = "cockroachdb" if cockroach else "postgres"
         project = cls(modules=modules, backend=backend, hints=hints)
         project.tables = merge([table for module in modules for table in module.tables])
         project.models = {t.model: name for name, t in project.tables.items() if t.model}

@@ -27,6 +27,7 @@ from plumbline.scan.facts import (
     Taint,
     TxnKind,
 )
+from plumbline.scan.schema import backend_hints as ddl_backend_hints
 from plumbline.scan.schema import looks_like_ddl, tables_from_ddl
 from plumbline.scan.sql import Ref, parse
 from plumbline.scan.values import (
@@ -1136,12 +1137,14 @@ def _import_hint(name: str, facts: ModuleFacts) -> None:
 def _string_hint(node: ast.Constant, facts: ModuleFacts) -> None:
     text = node.value
     lowered = text[:300].lower()
-    if "cockroachdb://" in lowered or ":26257" in lowered or "cockroachdb+" in lowered:
+    if (any(mark in lowered for mark in ("cockroachdb://", ":26257", "cockroachdb+", ".cockroachlabs.cloud"))
+            or lowered.strip() in ("26257", "cockroachdb")):  # a host, a port given as a string, a dialect name
         facts.backend_hints.add("cockroachdb")
     elif lowered.startswith(("postgresql://", "postgres://", "postgresql+")):
         facts.backend_hints.add("postgres")
     if len(text) > 20 and looks_like_ddl(text):
         facts.tables.extend(tables_from_ddl(text, facts.path, first_line=node.lineno))
+        facts.backend_hints |= ddl_backend_hints(text)
 
 
 def _answers_unauthorized(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

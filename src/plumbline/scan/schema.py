@@ -21,6 +21,19 @@ _STATEMENT_END = re.compile(r"'[^']*(?:''[^']*)*(?:'|\Z)|\"[^\"]*(?:\"|\Z)|--[^\
 _DDL_HINT = re.compile(r"\b(create\s+(unique\s+)?(table|index)|alter\s+table)\b", re.I)
 
 
+# DDL only CockroachDB accepts: its STRING type, unique_rowid(), crdb_internal, INTERLEAVE (old versions).
+_COCKROACH_DDL = re.compile(r"^\s*\"?\w+\"?\s+STRING\b|\bunique_rowid\s*\(|\bcrdb_internal\b|\bINTERLEAVE\s+IN\b",
+                            re.I | re.M)
+_UUID_DEFAULT = re.compile(r"\bgen_random_uuid\s*\(", re.I)
+
+
+def backend_hints(ddl: str) -> set[str]:
+    """What a schema's text says about its database: `cockroachdb` for CockroachDB-only DDL, `gen_random_uuid`
+    for a default both accept (it tips the balance only in a project that never names PostgreSQL)."""
+    hints = {"cockroachdb"} if _COCKROACH_DDL.search(ddl) else set()
+    return hints | ({"gen_random_uuid"} if _UUID_DEFAULT.search(ddl) else set())
+
+
 def looks_like_ddl(text: str) -> bool:
     return bool(_DDL_HINT.search(text))
 

@@ -21,7 +21,7 @@ conn = psycopg2.connect(
 @login_required
 def calibrate(sensor_id):
     with conn, conn.cursor() as cur:
-        cur.execute("UPDATE sensors SET offset_c = %s WHERE id = %s",  # expect: PL103  # known-miss: a cockroachlabs.cloud host with sslmode=verify-full is not a CockroachDB hint yet
+        cur.execute("UPDATE sensors SET offset_c = %s WHERE id = %s",  # expect: PL103
                     (request.json["offset"], sensor_id))
         cur.execute("INSERT INTO calibrations (sensor_id, offset_c) VALUES (%s, %s)",
                     (sensor_id, request.json["offset"]))

@@ -16,7 +16,7 @@ app = Flask(__name__)
 @login_required
 def collect(parcel_id):
     with engine.begin() as conn:
-        conn.execute(text("UPDATE parcels SET collected = true WHERE id = :id"), {"id": parcel_id})  # expect: PL103  # known-miss: a URL assembled by .format(**settings) with engine='cockroachdb' is not a CockroachDB hint yet
+        conn.execute(text("UPDATE parcels SET collected = true WHERE id = :id"), {"id": parcel_id})  # expect: PL103
         conn.execute(text("UPDATE lockers SET parcel_id = NULL WHERE parcel_id = :id"), {"id": parcel_id})
     return "", 204
 

@@ -25,7 +25,7 @@ def transfer(club_id):
     amount = int(request.json["amount"])
     conn = connect()  # default psycopg2 connection: both updates share one transaction, committed once
     with conn.cursor() as cur:
-        cur.execute("UPDATE budgets SET remaining = remaining - %s "  # expect: PL103  # known-miss: port="26257" as a string keyword is not a CockroachDB hint yet
+        cur.execute("UPDATE budgets SET remaining = remaining - %s "  # expect: PL103  # known-miss: autocommit is tracked per project, so conn.autocommit = True in rename_budget makes this transaction look autocommitted
                     "WHERE club_id = %s AND treasurer_id = %s AND remaining >= %s",
                     (amount, club_id, g.user_id, amount))
         cur.execute("UPDATE budgets SET remaining = remaining + %s WHERE club_id = %s",  # ok: PL106  # known-false-alarm: autocommit is tracked per project: conn.autocommit = True on another connection in rename_budget makes this default transaction look like separate commits

@@ -13,7 +13,7 @@ app = Flask(__name__)
 @login_required
 def record_harvest(plot_id):
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
-        conn.execute("INSERT INTO harvests (plot_id, kilos) VALUES (%s, %s)",  # expect: PL103  # known-miss: gen_random_uuid() defaults in an app that never mentions PostgreSQL are not a CockroachDB hint yet
+        conn.execute("INSERT INTO harvests (plot_id, kilos) VALUES (%s, %s)",  # expect: PL103
                      (plot_id, request.json["kilos"]))
         conn.execute("UPDATE plots SET last_harvest = now() WHERE id = %s", (plot_id,))
     return "", 201
