@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -363,6 +364,36 @@ def test_cross_identity_reads_by_owner_path_segment(checks_owner, public):
     reported = {f.location.route for f in document.findings if f.rule_id == "PL405"}
     assert reported == (set() if checks_owner or public else {"/users/{owner}/notes",
                                                                 "/users/{owner}/notes/{note_id}"})
+
+
+def _jwt(claims: dict) -> str:
+    """An unsigned JWT-shaped token (what a reader of its claims sees; nobody verifies it here)."""
+    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")  # noqa: E731
+    return f"{encode({'alg': 'HS256', 'typ': 'JWT'})}.{encode(claims)}.c2lnbmF0dXJl"
+
+
+def test_an_identity_whose_id_is_only_in_its_jwt_is_still_known():
+    """No /me and no login answer: the owner's id comes from the `sub` claim of the bearer token."""
+    tokens = {"u-alice": _jwt({"sub": "u-alice", "exp": 4102444800}), "u-bob": _jwt({"sub": "u-bob"})}
+    handle = _notes(checks_owner=False)
+
+    def by_token(method, path, body, headers):
+        caller = next((who for who, token in tokens.items() if headers.get("Authorization") == f"Bearer {token}"), None)
+        legacy = {"u-alice": "Bearer alice-token-1234", "u-bob": "Bearer bob-token-5678"}
+        return handle(method, path, body, {"Authorization": legacy.get(caller)})
+
+    spec = {**NOTES, "paths": {path: item for path, item in NOTES["paths"].items() if path != "/me"}}
+    api = Api(spec, by_token, with_headers=True)
+    try:
+        http = Http(api.url, {name: Identity(name, "Authorization", f"Bearer {tokens[f'u-{name}']}")
+                              for name in ("alice", "bob")})
+        assert http.claimed_id("alice") == "u-alice" and Identity("x", "X-Key", "not-a-jwt").claimed_id() is None
+        document = Probe(parse(spec), http, active=False, selected={"PL405"}).run()
+        http.close()
+    finally:
+        api.close()
+    assert {f.location.route for f in document.findings if f.rule_id == "PL405"} == {
+        "/users/{owner}/notes", "/users/{owner}/notes/{note_id}"}
 
 
 BOOKS = {"openapi": "3.0.0", "info": {"title": "books", "version": "1"}, "paths": {

@@ -17,6 +17,8 @@ path segments and owner fields can be set to another identity's id.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -43,6 +45,8 @@ FRAMING_HEADERS = {"host", "content-length", "transfer-encoding", "connection", 
                    "trailer", "expect", "content-encoding"}
 CSRF_NAME = re.compile(r"csrf|xsrf|authenticity_token", re.I)
 SECRET_FIELD = re.compile(r"pass|secret|token|key|pin", re.I)  # body fields of a login whose values are secrets
+JWT = re.compile(r"\beyJ[\w-]{2,2000}\.[\w-]{2,8000}\.[\w-]{0,2000}")  # a JSON header always starts `eyJ`
+JWT_ID_CLAIMS = ("sub", "user_id", "userId", "uid", "identity", "id")
 ID_POINTERS = ("/id", "/user_id", "/userId", "/user/id", "/data/id", "/data/user/id")  # tried when none is given
 MAX_PAGE_CHARACTERS = 1_000_000  # of a login form page searched for its CSRF token
 USELESS_REFRESHES = 3  # re-logins in a row after which a 401 still came: a 401 that is not about expiry
@@ -61,6 +65,17 @@ class Auth:
 
     def credentials(self) -> dict[str, str]:
         return {}
+
+    def claimed_id(self) -> Any:
+        """The id a JWT among the credentials names (`sub`, `user_id`, `identity`...), read without verifying
+        it: many APIs say who the caller is only inside the token."""
+        for value in self.credentials().values():
+            for token in JWT.findall(value):
+                claims = _jwt_claims(token)
+                found = next((claims[k] for k in JWT_ID_CLAIMS if _is_id(claims.get(k))), None)
+                if found is not None:
+                    return found
+        return None
 
     def body_fields(self) -> dict[str, str]:
         """Fields whose value a request body takes from this identity (a form's CSRF token), by name."""
@@ -439,6 +454,16 @@ class Login(Auth):
     def _secret(self, value: str) -> None:
         if self._http is not None and value:
             self._http.redact.add(self.name, value)
+
+
+def _jwt_claims(token: str) -> dict:
+    """The payload of a JWT (`header.payload.signature`, base64url), or {} when it is not one."""
+    payload = token.split(".")[1]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
 
 
 def _is_id(value: Any) -> bool:

@@ -95,7 +95,8 @@ class Probe:
         return self.identities[0] if self.identities else None
 
     def known_user_id(self, identity: str) -> Any:
-        """The identity's own id as the API shows it (GET /me and the like), or None when nothing shows it."""
+        """The identity's own id as the API shows it (its login, GET /me and the like, else the id its token
+        claims), or None when nothing shows it."""
         if identity not in self._user_ids:
             found: Any = self.http.user_id(identity)  # learned at login, when the identity logs in
             for operation in self.spec.operations if found is None else ():
@@ -105,7 +106,7 @@ class Probe:
                     if response.status_code == 200 and isinstance(body, dict):
                         found = next((body[k] for k in IDENTITY if body.get(k) not in (None, "")), None)
                         break
-            self._user_ids[identity] = found
+            self._user_ids[identity] = found if found is not None else self.http.claimed_id(identity)
         return self._user_ids[identity]
 
     def user_id(self, identity: str) -> Any:

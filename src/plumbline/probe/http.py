@@ -126,6 +126,11 @@ class Http:
         auth = self.identities.get(identity) if identity else None
         return auth.user_id if auth else None
 
+    def claimed_id(self, identity: str) -> Any:
+        """The id the identity's token claims (a JWT's `sub`...), or None."""
+        auth = self.identities.get(identity) if identity else None
+        return auth.claimed_id() if auth else None
+
     def url(self, path: str, params: dict | None = None) -> str:
         """`path` under the base URL; OffOriginError for anything that would leave the target's origin."""
         return self.origin.url(path, params)
