@@ -23,7 +23,8 @@ from plumbline.vocabulary import noun, nouns_named_by, words
 Source = Literal["created", "listed", "seeded", "found", "singleton"]
 SOURCE_NOTES: dict[str, str] = {"created": "a created object", "listed": "a listed object",
                                 "seeded": "a seeded value from the spec", "found": "an object seen in a response",
-                                "singleton": "a singleton"}
+                                "singleton": "a singleton", "given": "an identity's own id",
+                                "generated": "generated values"}
 MAX_SIGHTINGS = 50  # values kept per (family, property)
 
 
