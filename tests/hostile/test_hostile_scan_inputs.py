@@ -178,12 +178,20 @@ def users_table(hostile: str) -> tuple[str, int]:
 
 DDL_BOMBS = {
     "10 KB of blank lines": "\n" * 10_000,
+    "60 KB of blank lines (a line-anchored pattern must not rescan them)": "\n" * 60_000,
     "a line of 10,000 spaces and newlines": " \n" * 5_000,
     "20,000 columns": "".join(f"    c{i} INT,\n" for i in range(20_000)),
     "5,000 columns with constraints": "".join(f"    c{i} INT REFERENCES t (id) CHECK (c{i} > 0),\n"
                                               for i in range(5_000)),
     "40,000 unterminated comments": "    /* x */\n" + "-- /*x\n" * 40_000,
 }
+
+
+@pytest.mark.timeout(15)
+def test_a_requirements_file_of_blank_lines_is_read_in_seconds(tmp_path):
+    """Requirements files are read for the database they install; 60 KB of blank lines must not stall that."""
+    document = assert_injection_reported(tmp_path, "", **{"requirements.txt": "\n" * 60_000 + "flask\n"})
+    assert document.findings
 
 
 @pytest.mark.timeout(15)

@@ -26,7 +26,7 @@ DEFAULT_EXCLUDES = (
 SUFFIXES = (".py", ".sql")
 # Requirements files name the database driver (`sqlalchemy-cockroachdb`): read for that hint only.
 _REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(txt|in)")
-_COCKROACH_REQUIREMENT = re.compile(r"^\s*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
+_COCKROACH_REQUIREMENT = re.compile(r"^[ \t]*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
 MAX_BYTES = 2 * 1024 * 1024  # larger files are generated, not written by hand
 
 

@@ -22,7 +22,8 @@ _DDL_HINT = re.compile(r"\b(create\s+(unique\s+)?(table|index)|alter\s+table)\b"
 
 
 # DDL only CockroachDB accepts: its STRING type, unique_rowid(), crdb_internal, INTERLEAVE (old versions).
-_COCKROACH_DDL = re.compile(r"^\s*\"?\w+\"?\s+STRING\b|\bunique_rowid\s*\(|\bcrdb_internal\b|\bINTERLEAVE\s+IN\b",
+# `[ \t]`, not `\s`: a blank run that crossed lines would be rescanned from every line start (quadratic).
+_COCKROACH_DDL = re.compile(r"^[ \t]*\"?\w+\"?[ \t]+STRING\b|\bunique_rowid\s*\(|\bcrdb_internal\b|\bINTERLEAVE\s+IN\b",
                             re.I | re.M)
 _UUID_DEFAULT = re.compile(r"\bgen_random_uuid\s*\(", re.I)
 
