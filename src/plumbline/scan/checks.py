@@ -431,24 +431,35 @@ def missing_check(project: Project, report: Report) -> None:
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
 
 
-def _referenced_table(project: Project, referring: str, entity: str) -> str | None:
+def _table_suffixes(project: Project) -> dict[str, set[str]]:
+    """Tables with columns by every `_`-suffix of their name (`account_user` under `user`), built once per scan."""
+    suffixes: dict[str, set[str]] = {}
+    for name, table in project.tables.items():
+        if table.columns:
+            for position, character in enumerate(name):
+                if character == "_":
+                    suffixes.setdefault(name[position + 1:], set()).add(name)
+    return suffixes
+
+
+def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring: str, entity: str) -> str | None:
     """The table an `<entity>_id` column names: `entity` or its plural, else the one table named `<app>_<entity>`
     (Django-style prefixes: `user_id` -> `account_user`); None when there is none or the choice is ambiguous."""
     names = (entity, f"{entity}s", f"{entity}es", f"{entity[:-1]}ies")
-    known = [t for t in project.tables if t != referring and project.tables[t].columns]
-    exact = next((t for t in names if t in known), None)
+    exact = next((t for t in names if t != referring and t in project.tables and project.tables[t].columns), None)
     if exact is not None:
         return exact
-    prefixed = [t for t in known if any(t.endswith(f"_{name}") for name in names)]
-    return prefixed[0] if len(prefixed) == 1 else None
+    prefixed = set().union(*(suffixes.get(name, ()) for name in names)) - {referring}
+    return prefixed.pop() if len(prefixed) == 1 else None
 
 
 @schema_check("PL204")
 def missing_foreign_key(project: Project, report: Report) -> None:
+    suffixes = _table_suffixes(project)
     for table, column in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        target = _referenced_table(project, table.name, column.name[:-3])
+        target = _referenced_table(project, suffixes, table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,
