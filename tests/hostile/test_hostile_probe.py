@@ -118,6 +118,14 @@ def read_head(conn: socket.socket) -> bytes:
     return data
 
 
+def answering(response: bytes):
+    """A raw server's behaviour: read the request's head, then send `response` exactly as given."""
+    def behaviour(conn: socket.socket) -> None:
+        read_head(conn)
+        conn.sendall(response)
+    return behaviour
+
+
 def head(status: str = "200 OK", **headers: str) -> bytes:
     lines = [f"HTTP/1.1 {status}", *(f"{name.replace('_', '-')}: {value}" for name, value in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -958,11 +966,7 @@ def test_login_paths_and_pages_that_leave_the_origin_are_refused(tmp_path):
 def test_a_header_value_that_is_not_ascii_is_kept_not_a_crash():
     """Found by bench/fuzz.py: the bounded client rebuilt the response from decoded headers and failed re-encoding."""
 
-    def latin1_location(conn):
-        read_head(conn)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nLocation: /caf\xe9\x80\r\n\r\n{}")
-
-    with raw_server(latin1_location) as server:
+    with raw_server(answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nLocation: /caf\xe9\x80\r\n\r\n{}")) as server:
         http = Http(server.url, {}, timeout=10)
         try:
             response = http.request("GET", "/", identity=None)
@@ -975,11 +979,7 @@ def test_a_header_value_that_is_not_ascii_is_kept_not_a_crash():
 def test_a_cookie_set_with_non_ascii_bytes_is_dropped_not_sent_back():
     """Found by bench/fuzz.py: a stored non-ASCII cookie made every later request of that identity fail to encode."""
 
-    def bad_cookie(conn):
-        read_head(conn)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: s=\xff\xfe\r\n\r\n{}")
-
-    with raw_server(bad_cookie) as server:
+    with raw_server(answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: s=\xff\xfe\r\n\r\n{}")) as server:
         http = Http(server.url, {}, timeout=10)
         try:
             statuses = [http.request("GET", "/", identity=None).status_code for _ in range(2)]
