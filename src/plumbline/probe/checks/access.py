@@ -55,12 +55,9 @@ def cross_identity_reads(probe: Probe) -> None:
             probe.ran(target, SOURCE_NOTES[resource.source])
             mine = probe.send(call, owner)
             theirs = probe.send(call, other)
-            if _shared_with(probe, call, mine, theirs, other):
-                probe.report("PL405", call, f"{other} reads {owner}'s object: {target} answers {theirs.status_code} "
-                             f"with the same data {owner} sees",
-                             evidence={"owner": owner, "other": other, "owner_view": probe.http.redact(answer_of(mine)),
-                                       "other_view": probe.http.redact(answer_of(theirs)),
-                                       "reproducer": reproducer(probe, call, other)})
+            _report_if_shared(probe, call, owner, mine, other, theirs,
+                              f"{other} reads {owner}'s object: {target} answers {theirs.status_code} "
+                              f"with the same data {owner} sees")
 
 
 def _reads_by_owner_id(probe: Probe, owner: str, other: str) -> None:
@@ -81,12 +78,18 @@ def _reads_by_owner_id(probe: Probe, owner: str, other: str) -> None:
             continue
         probe.ran(operation, f"{owner}'s id in {', '.join(names)}")
         theirs, own = probe.send(call, other), probe.send(call, owner)
-        if _shared_with(probe, call, own, theirs, other):
-            probe.report("PL405", call, f"{other} reads {owner}'s objects by asking with {owner}'s id in "
-                         f"{', '.join(names)}: {operation} answers {theirs.status_code} with the data {owner} sees",
-                         evidence={"owner": owner, "other": other, "owner_view": probe.http.redact(answer_of(own)),
-                                   "other_view": probe.http.redact(answer_of(theirs)),
-                                   "reproducer": reproducer(probe, call, other)})
+        _report_if_shared(probe, call, owner, own, other, theirs,
+                          f"{other} reads {owner}'s objects by asking with {owner}'s id in {', '.join(names)}: "
+                          f"{operation} answers {theirs.status_code} with the data {owner} sees")
+
+
+def _report_if_shared(probe: Probe, call, owner: str, mine, other: str, theirs, message: str) -> None:
+    """PL405 when `other`'s answer shows what `owner` sees, with both views and a reproducer as evidence."""
+    if _shared_with(probe, call, mine, theirs, other):
+        probe.report("PL405", call, message,
+                     evidence={"owner": owner, "other": other, "owner_view": probe.http.redact(answer_of(mine)),
+                               "other_view": probe.http.redact(answer_of(theirs)),
+                               "reproducer": reproducer(probe, call, other)})
 
 
 @check("PL405", active=True, identities=2, applies=lambda op: is_action(op) and bool(op.path_parameters))
