@@ -187,6 +187,15 @@ DDL_BOMBS = {
 }
 
 
+def test_utf16_sql_and_requirements_files_are_text_not_binary(tmp_path):
+    """Windows tools write UTF-16 with a byte-order mark: full of NUL bytes, and still text to read."""
+    (tmp_path / "requirements.txt").write_text("flask\nsqlalchemy-cockroachdb\n", encoding="utf-16")
+    ddl, email_line = users_table("")
+    (tmp_path / "schema.sql").write_text(ddl, encoding="utf-16")
+    document = assert_injection_reported(tmp_path, "")
+    assert ("PL201", "schema.sql", email_line) in rules_at(document)
+
+
 @pytest.mark.timeout(15)
 def test_a_requirements_file_of_blank_lines_is_read_in_seconds(tmp_path):
     """Requirements files are read for the database they install; 60 KB of blank lines must not stall that."""

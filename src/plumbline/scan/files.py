@@ -8,6 +8,7 @@ without that file.
 from __future__ import annotations
 
 import ast
+import codecs
 import fnmatch
 import io
 import os
@@ -27,6 +28,7 @@ SUFFIXES = (".py", ".sql")
 # Requirements files name the database driver (`sqlalchemy-cockroachdb`): read for that hint only.
 _REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(txt|in)")
 _COCKROACH_REQUIREMENT = re.compile(r"^[ \t]*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 MAX_BYTES = 2 * 1024 * 1024  # larger files are generated, not written by hand
 
 
@@ -147,7 +149,7 @@ def read_bytes(path: Path) -> bytes:
         raise FileError(f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_BYTES:
         raise FileError(f"skipped: larger than {MAX_BYTES // 1024} KiB (generated code?)")
-    if b"\x00" in data:
+    if b"\x00" in data and not data.startswith(UTF16_BOMS):  # UTF-16 text is full of NULs, and still text
         raise FileError("skipped: binary file")
     return data
 
@@ -185,8 +187,11 @@ def decode_python(data: bytes) -> str:
 
 
 def decode_sql(data: bytes) -> str:
-    """SQL files carry no encoding declaration: UTF-8, else Latin-1 (which decodes any byte)."""
+    """SQL and requirements files carry no encoding declaration: UTF-16 when a byte-order mark says so (Windows
+    tools write it), else UTF-8, else Latin-1 (which decodes any byte)."""
     try:
+        if data.startswith(UTF16_BOMS):
+            return data.decode("utf-16")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
