@@ -12,6 +12,10 @@ Categories:
 - quantity / money: numbers an action consumes or moves (`stock`, `quantity`, `balance`, `amount`).
 - version: optimistic-locking counters (`version`, `revision`, `etag`).
 - privilege: properties a client should never set (`role`, `is_admin`, `verified`, `price`, `status`).
+
+The second half names things in source code and schemas (the scan, later the audit): decorators that
+authenticate, helpers that return the caller, errors that mean "retry", and the column names the schema
+rules reason about. These are regular expressions over identifiers; each says which product decision it makes.
 """
 
 from __future__ import annotations
@@ -46,6 +50,58 @@ REFUSAL = re.compile(r"already (exists|registered|taken|in use|used|redeemed)|\b
 
 # Read operations that show the caller itself.
 ME_PATH = re.compile(r"/(me|whoami|profile|user|users/me|account|self)$")
+
+
+# ---- names in code and schemas (scan, audit) ----------------------------------------------------------------
+
+# A decorator that demands an authenticated caller. Whole words: `@auth.login_required`, `@requires_auth`,
+# `@jwt_required()`; not `@author_required` nor `@oauth_callback`.
+AUTH_DECORATOR = re.compile(
+    r"login_required|jwt_required|token_required|(?<![a-z])auth(enticated|enticate|orized|orize|_required)?(?![a-z])|"
+    r"requires?_(login|user|token|role|permission|auth)|roles?_(required|accepted)|permission|admin_required|"
+    r"protected|verify_jwt|signed_in", re.I)
+# A call that returns the authenticated caller (flask_login, flask_jwt_extended, a project's auth helper). A
+# call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
+IDENTITY_CALL = re.compile(
+    r"(^|_)(current_user|current_identity|jwt_identity|get_jwt|get_user|authenticated_user|auth_user|"
+    r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal)",
+    re.I)
+# Names that hold the caller on a per-request object (`g.user`, `info.context.user`).
+IDENTITY_ATTRIBUTE = re.compile(r"user|identity|principal|owner|tenant|account|member|uid|customer", re.I)
+# Exceptions whose handler, in a loop, retries a serialization failure (SQLSTATE 40001).
+RETRYABLE_ERROR = re.compile(
+    r"SerializationFailure|TransactionRollbackError|OperationalError|DBAPIError|DeadlockDetected|"
+    r"RetryError|TransientError|InternalError|StatementError|TransactionRetry", re.I)
+RETRY_DECORATOR = re.compile(r"retry|backoff|on_exception|transactional", re.I)
+# Source text that refuses a caller: an auth hook or decorator answers with one of these.
+UNAUTHORIZED = re.compile(r"\b40[13]\b|Unauthorized|Forbidden|login_manager|unauthorized")
+# Exceptions a handler of a duplicate-key error catches.
+UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
+                              r"PsycopgError|Error$")
+
+ID_COLUMN = re.compile(r"^(id|pk|uuid|key|.+_id|.+_uuid|.+_pk)$")
+# A column holding the owner of a row: ownership checks compare it with the caller.
+OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|author_id|customer_id|tenant_id|"
+                          r"account_owner_id|profile_id|member_id|owned_by(_id)?|uid)$")
+VERSION_COLUMN = re.compile(r"^(version|version_id|lock_version|row_version|revision|etag|updated_at|modified_at)$")
+# Identifiers of a person: unique only in a table of people.
+PERSON_IDENTIFIER = re.compile(r"^(e?mail(_address)?|user_?name|login|handle|nickname)$")
+PRINCIPAL_TABLE = re.compile(r"user|account|member|customer|profile|person|people|employee|admin|client|tenant|"
+                             r"organi[sz]ation|subscriber|login|voter|player|student|patient|staff", re.I)
+# Columns whose value names one thing in the world: two rows with the same value are a defect.
+IDENTITY_LIKE = re.compile(
+    r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
+    r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
+    r"sku|isbn|invite_code|coupon_code|referral_code)$")
+# Tables that record events: many rows per person or object are their point.
+EVENT_TABLE = re.compile(r"log|history|attempt|audit|event|archive|revision|version|request|notification|message|"
+                         r"outbox|inbox|queue|reset|invit|verification|activity|_at$", re.I)
+# Money and quantities: a negative value is a defect (CHECK >= 0), a read-modify-write of one a lost update.
+MONEY_COLUMN = re.compile(
+    r"^(balance|amount|price|cost|total|subtotal|stock|quantity|qty|inventory|seats(_left|_available)?|"
+    r"uses(_left|_remaining)?|remaining|credits?|points|capacity|fee|available|on_hand|units|"
+    r"cash|shares|usage_limit|quantity_.+|.+_(balance|amount|price|quantity|qty|stock|credits?|seats|left|remaining|"
+    r"net|gross|allocated))$")
 
 
 def words(name: str) -> str:
@@ -111,3 +167,10 @@ def nouns_named_by(name: str) -> set[str]:
     if len(parts) == 1 and parts[0].endswith("id") and len(parts[0]) > 2:
         found.add(parts[0][:-2])  # pid -> p, productid -> product
     return {noun(item) for item in found if item}
+
+
+# ---- probe: operations (added by the probe engine; kept apart from the names above) ----------------------------
+
+# The path of an operation that signs a new user up: racing it makes one account, and its losers must be refused
+# cleanly (4xx), so a burst of it is judged for duplicates and server errors, not as an action on an object.
+SIGN_UP_PATH = re.compile(r"/(register|registration|sign[-_]?up|signup|join|enrol{1,2}(ment)?)/?$", re.I)

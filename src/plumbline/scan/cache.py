@@ -71,10 +71,14 @@ def cache_directory() -> Path:
 def engine_fingerprint() -> str:
     """What cached facts and results depend on besides the scanned files: a changed engine never reads old ones.
 
-    The scan engine's, the rules' and the findings model's sources, sqlglot's version and Python's (the AST)."""
+    The scan engine's (its models included), the rules', the vocabulary's and the findings model's sources,
+    sqlglot's version and Python's (the AST)."""
     digest = hashlib.sha256(f"{__version__} {sqlglot.__version__} {sys.version_info[:2]}".encode())
     rules = Path(findings.__file__).parent / "rules"
-    for source in [*sorted(Path(__file__).parent.glob("*.py")), *sorted(rules.glob("*.py")), Path(findings.__file__)]:
+    package = Path(findings.__file__).parent
+    sources = [*sorted(Path(__file__).parent.rglob("*.py")), *sorted(rules.glob("*.py")), Path(findings.__file__),
+               package / "vocabulary.py"]
+    for source in sources:
         digest.update(source.read_bytes())
     return digest.hexdigest()
 

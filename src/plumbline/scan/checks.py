@@ -6,7 +6,6 @@ and the fix for the project's backend.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable
@@ -16,32 +15,23 @@ from plumbline.rules import get as rule
 from plumbline.scan.facts import DataOp, Span, Table, Taint
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
+from plumbline.vocabulary import (
+    EVENT_TABLE,
+    ID_COLUMN,
+    IDENTITY_LIKE,
+    MONEY_COLUMN,
+    OWNER_COLUMN,
+    PERSON_IDENTIFIER,
+    PRINCIPAL_TABLE,
+    UNIQUE_VIOLATION,
+    VERSION_COLUMN,
+)
 
 UnitCheck = Callable[[Unit, "Report"], None]
 SchemaCheck = Callable[[Project, "Report"], None]
 UNIT_CHECKS: dict[str, UnitCheck] = {}
 SCHEMA_CHECKS: dict[str, SchemaCheck] = {}
 
-ID_COLUMN = re.compile(r"^(id|pk|uuid|key|.+_id|.+_uuid|.+_pk)$")
-OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|author_id|customer_id|tenant_id|"
-                          r"account_owner_id|profile_id|member_id|owned_by(_id)?|uid)$")
-VERSION_COLUMN = re.compile(r"^(version|version_id|lock_version|row_version|revision|etag|updated_at|modified_at)$")
-PERSON_IDENTIFIER = re.compile(r"^(e?mail(_address)?|user_?name|login|handle|nickname)$")
-PRINCIPAL_TABLE = re.compile(r"user|account|member|customer|profile|person|people|employee|admin|client|tenant|"
-                             r"organi[sz]ation|subscriber|login|voter|player|student|patient|staff", re.I)
-IDENTITY_LIKE = re.compile(
-    r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
-    r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
-    r"sku|isbn|invite_code|coupon_code|referral_code)$")
-EVENT_TABLE = re.compile(r"log|history|attempt|audit|event|archive|revision|version|request|notification|message|"
-                         r"outbox|inbox|queue|reset|invit|verification|activity|_at$", re.I)
-MONEY_COLUMN = re.compile(
-    r"^(balance|amount|price|cost|total|subtotal|stock|quantity|qty|inventory|seats(_left|_available)?|"
-    r"uses(_left|_remaining)?|remaining|credits?|points|capacity|fee|available|on_hand|units|"
-    r"cash|shares|usage_limit|quantity_.+|.+_(balance|amount|price|quantity|qty|stock|credits?|seats|left|remaining|"
-    r"net|gross|allocated))$")
-UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
-                              r"PsycopgError|Error$")
 # Rules that compare a handler's ops pair by pair cost n² for n ops; a scan spends at most this many pairs on them
 # (real code bases need thousands; a generated or hostile file could ask for billions).
 MAX_PAIRS = 20_000_000
@@ -169,7 +159,7 @@ def sql_injection(unit: Unit, report: Report) -> None:
 
 @unit_check("PL102")
 def lost_update(unit: Unit, report: Report) -> None:
-    if not unit.is_route:
+    if not unit.is_entry_point:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
     if not report.may_compare("PL102", unit):
         return
@@ -238,7 +228,7 @@ def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp,
 
 @unit_check("PL103")
 def missing_retry(unit: Unit, report: Report) -> None:
-    if not unit.is_route:
+    if not unit.is_entry_point:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
     if report.project.backend != "cockroachdb" or not report.may_compare("PL103", unit):
         return
@@ -263,7 +253,7 @@ def missing_retry(unit: Unit, report: Report) -> None:
 
 @unit_check("PL104")
 def check_then_insert(unit: Unit, report: Report) -> None:
-    if not unit.is_route:
+    if not unit.is_entry_point:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
     if not report.may_compare("PL104", unit):
         return
@@ -301,7 +291,7 @@ def check_then_insert(unit: Unit, report: Report) -> None:
 @unit_check("PL105")
 def unscoped_object_access(unit: Unit, report: Report) -> None:
     project = report.project
-    if not unit.is_route or not project.has_callers:
+    if not unit.is_entry_point or not project.has_callers:
         return  # an app without accounts has no one's objects to protect
     authenticated = project.authenticated(unit.function)
     scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
@@ -341,7 +331,7 @@ def _scoped(op: DataOp, unit: Unit) -> bool:
 
 @unit_check("PL106")
 def partial_write(unit: Unit, report: Report) -> None:
-    if not unit.is_route:
+    if not unit.is_entry_point:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
     if not report.may_compare("PL106", unit):
         return

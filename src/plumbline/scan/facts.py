@@ -63,7 +63,7 @@ class DataOp:
 
     id: int
     span: Span
-    api: Literal["sql", "orm"]
+    api: Literal["sql", "orm", "dynamodb"]
     action: Action
     table: str | None  # table name, or the ORM model's class name until the schema resolves it
     statement: str | None = None  # SQL text as written; interpolated parts shown as {…}
@@ -84,6 +84,17 @@ class DataOp:
     # The if/else and try/except arms it sits in: (branch point, arm). Ops in different arms of one
     # branch point never run together.
     branch: tuple[tuple[int, int], ...] = ()
+    # DynamoDB (api="dynamodb", from scan/models/boto3.py, pynamodb.py, boto2.py). A put or save of a whole item
+    # is an "upsert" ("insert" when its condition refuses an existing item); a non-literal item is written as "*".
+    # What its condition asks: "absent" (attribute_not_exists, a new item of a versioned PynamoDB model, boto 2's
+    # expectations of a new item), "present" (attribute_exists), "compare" (an attribute compared with a value or
+    # the value read), "hollow" (an attribute-name position filled with a value: it protects nothing).
+    condition: tuple[str, ...] = ()
+    condition_values: dict[str, Taint] = field(default_factory=dict)  # attribute -> value the condition wants
+    item: Taint | None = None  # client data that shapes the stored attributes: a whole item, a spread, names
+    together: int = 0  # the items of one transact_write_items / TransactWrite share this number (0: alone)
+    batched: bool = False  # one item of a batch write (batch_write_item, batch_writer, batch_write): not atomic
+    sends: str | None = None  # not a write but an effect a replay repeats: "sns.publish", "ses.send_email"
 
     @property
     def mutates(self) -> bool:
@@ -94,11 +105,22 @@ class DataOp:
         return any(point in arms and arms[point] != arm for point, arm in other.branch)
 
 
+EntryKind = Literal["http", "graphql", "operation", "consumer"]
+
+
 @dataclass(frozen=True, slots=True)
-class Route:
-    rule: str
-    methods: tuple[str, ...]
-    path_params: tuple[str, ...]
+class EntryPoint:
+    """A way a request reaches a function: a route, a GraphQL field, an operation of an OpenAPI document.
+
+    The rules ask one question of every function — is it reachable from a request, with which client data,
+    under which identity? — and framework models (`scan/models/`) answer it with entry points."""
+
+    kind: EntryKind
+    name: str  # "/accounts/<id>", "Mutation.transfer", "lockers.handlers.rent" (an operationId)
+    methods: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()  # parameters that receive client data: path parameters, resolver arguments
+    identity: tuple[str, ...] = ()  # parameters that receive the caller's identity (connexion's `user`)
+    auth: bool = False  # the registration itself demands authentication (a before_request hook, spec security)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +143,7 @@ class Function:
     qualname: str
     span: Span
     params: tuple[str, ...]
-    routes: list[Route] = field(default_factory=list)
+    entry_points: list[EntryPoint] = field(default_factory=list)
     decorators: tuple[str, ...] = ()
     authenticated: bool = False  # an auth decorator, a before_request hook or an explicit check
     ops: list[DataOp] = field(default_factory=list)
@@ -162,6 +184,37 @@ class Table:
     defined: bool = False  # a full definition (CREATE TABLE, a model), not an alteration of one
 
 
+ResolverKind = Literal["resty", "relative"]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationResolver:
+    """A connexion resolver a module creates: how it names the handler of an OpenAPI operation.
+
+    Every document is also read by connexion's default rule (operationId, with x-openapi-router-controller)."""
+
+    document: str | None  # the document `add_api` serves with it ("openapi.yaml"); None when not seen together
+    kind: ResolverKind  # RestyResolver (names from path and method) or RelativeResolver (operationId under a root)
+    module: str  # RestyResolver's default module, RelativeResolver's root ("api")
+    collection: str = "search"  # RestyResolver's function for GET on a collection
+
+
+@dataclass(frozen=True, slots=True)
+class KeySchema:
+    """A DynamoDB table's keys, from a `create_table` call, a CloudFormation/SAM/Serverless/Terraform file or a
+    PynamoDB model. Kept apart from `Table`: DynamoDB has no columns, constraints or SQL rules to check."""
+
+    name: str  # the table name as declared (a logical name when the real one is computed)
+    hash_key: str
+    path: str
+    span: Span
+    range_key: str | None = None
+    model: str | None = None  # the PynamoDB model class
+    version: str | None = None  # the PynamoDB VersionAttribute: every save/update is conditional on it
+    attributes: tuple[str, ...] = ()  # attributes a model or the definitions declare
+    indexes: tuple[tuple[str, str | None], ...] = ()  # (hash key, range key) of each secondary index
+
+
 @dataclass(slots=True)
 class ModuleFacts:
     path: str  # relative to the scan root, "/"-separated
@@ -172,4 +225,6 @@ class ModuleFacts:
     autocommit: bool = False  # the module puts connections in autocommit mode
     auth_decorators: set[str] = field(default_factory=set)  # decorators defined here that answer 401/403
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)  # line -> rule ids ("*" = all)
+    operation_resolvers: list[OperationResolver] = field(default_factory=list)  # connexion resolvers made here
+    key_schemas: list[KeySchema] = field(default_factory=list)  # DynamoDB tables declared here
 

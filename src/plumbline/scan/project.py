@@ -9,12 +9,12 @@ runner retries.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import count
 
 from plumbline.scan.facts import NO_TAINT, DataOp, Function, ModuleFacts, Table, Taint
+from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
 
 MAX_DEPTH = 3
@@ -24,7 +24,6 @@ MAX_DEPTH = 3
 # far less). Past that, `Unit.truncated` and `Project.inlining_left` tell the user.
 MAX_UNIT_INLINED = 20_000
 MAX_INLINED = 500_000
-LIBRARY_RUNNERS = re.compile(r"(^|\.)(run_transaction|run_in_transaction)$")
 
 
 @dataclass
@@ -41,8 +40,9 @@ class Unit:
     truncated: bool = False  # stopped following calls at MAX_UNIT_INLINED: its callees' ops are only in part
 
     @property
-    def is_route(self) -> bool:
-        return bool(self.function.routes)
+    def is_entry_point(self) -> bool:
+        """A request reaches the function directly: a route, a resolver, an operation."""
+        return bool(self.function.entry_points)
 
     def is_direct(self, op: DataOp) -> bool:
         return op.id in self.direct
@@ -129,8 +129,11 @@ class Project:
                 if "<locals>" not in function.qualname]
 
     def unit(self, function: Function, module: ModuleFacts) -> Unit:
-        environment = {p: Taint(client=frozenset({f"path parameter {p}"}))
-                       for route in function.routes for p in route.path_params}
+        environment = {}
+        for entry in function.entry_points:
+            label = "path parameter" if entry.kind == "http" else "argument"
+            environment.update({p: Taint(client=frozenset({f"{label} {p}"})) for p in entry.inputs})
+            environment.update({p: Taint(identity=True) for p in entry.identity})
         inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
@@ -266,7 +269,7 @@ class _Inliner:
                 for param in callee.returns.params:
                     returned = returned | callee_env.get(param, NO_TAINT)
                 returned = returned | Taint(reads=frozenset(op.id for op in ops if op.action == "read"))
-        elif LIBRARY_RUNNERS.search(call.name):
+        elif is_transaction_runner(call.name):
             runner_params = {"__library__": True}
         for position, target in call.callables.items():
             retries = self._runner_retries(runner_params, found, position)

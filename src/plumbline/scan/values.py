@@ -58,6 +58,9 @@ class Value:
     expression_columns: tuple[ColumnRef, ...] = ()  # columns inside an ORM expression: Account.balance - 5
     safe_text: bool = False  # psycopg.sql composition: identifiers are quoted by the driver
     constant: bool = False  # a literal, or a name bound to one at module level
+    # A DynamoDB handle (scan/models/boto3.py, pynamodb.py, boto2.py): ("client", ""), ("table", "users"),
+    # ("batch", "users"), ("transaction", ""), ("model", "Note"), ("item", "Note"), ("boto2", "users")...
+    dynamo: tuple[str, str] | None = None
 
     @property
     def interpolated(self) -> Taint:

@@ -1,0 +1,55 @@
+"""Alembic migrations: `op.*` calls describe the schema too."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from plumbline.scan.facts import Column, Span, Table
+from plumbline.scan.models import module_nodes
+from plumbline.scan.models.sqlalchemy import column_call, table_call
+from plumbline.scan.pyast import is_true, kwarg, string, strings
+from plumbline.scan.schema import tables_from_ddl
+
+NAMED_CONSTRAINTS = ("create_unique_constraint", "create_check_constraint", "create_foreign_key", "create_index")
+
+
+@module_nodes(ast.Call)
+def migration(call: ast.Call, ctx) -> None:
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "op"):
+        return
+    tables = ctx.facts.tables
+    path, line, args, name = ctx.facts.path, call.lineno, call.args, func.attr
+    table_name = string(args[1]) if name in NAMED_CONSTRAINTS and len(args) > 1 else None
+    if name == "create_table" and args and string(args[0]):
+        tables.append(table_call(call, path))
+    elif name == "add_column" and len(args) >= 2 and string(args[0]) and isinstance(args[1], ast.Call):
+        table = Table(string(args[0]).lower(), path, Span(line))
+        column = column_call(args[1], None, line)
+        if column is not None:
+            table.columns[column.name] = column
+            tables.append(table)
+    elif name == "alter_column" and len(args) >= 2 and string(args[0]) and string(args[1]):
+        nullable = kwarg(call, "nullable")
+        if isinstance(nullable, ast.Constant) and nullable.value is False:
+            table = Table(string(args[0]).lower(), path, Span(line))
+            table.columns[string(args[1]).lower()] = Column(string(args[1]).lower(), nullable=False, declared=False)
+            tables.append(table)
+    elif name == "create_unique_constraint" and table_name and len(args) > 2:
+        tables.append(Table(table_name.lower(), path, Span(line), unique_sets=[tuple(c.lower() for c in strings(args[2]))]))
+    elif name == "create_index" and table_name and len(args) > 2 and is_true(kwarg(call, "unique")):
+        tables.append(Table(table_name.lower(), path, Span(line), unique_sets=[tuple(c.lower() for c in strings(args[2]))]))
+    elif name == "create_check_constraint" and table_name and len(args) > 2:
+        table = Table(table_name.lower(), path, Span(line))
+        for column in re.findall(r"[A-Za-z_]\w*", string(args[2]) or ""):
+            table.columns[column.lower()] = Column(column.lower(), check=True, declared=False)
+        tables.append(table)
+    elif name == "create_foreign_key" and table_name and len(args) > 3 and string(args[2]):
+        table = Table(table_name.lower(), path, Span(line))
+        for column in strings(args[3]):
+            table.columns[column.lower()] = Column(column.lower(), references=f"{string(args[2]).lower()}.id",
+                                                   declared=False)
+        tables.append(table)
+    elif name == "execute" and args and string(args[0]):
+        tables.extend(tables_from_ddl(string(args[0]), path, first_line=line))

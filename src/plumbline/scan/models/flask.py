@@ -1,0 +1,185 @@
+"""Flask: routes and views, the request object (client data), `session` and `g` (the caller), `abort(401)`."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from plumbline.scan.facts import EntryPoint, Taint
+from plumbline.scan.models import Registrations, attributes, calls, entry_points, module_nodes, subscripts
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, source, string, strings
+from plumbline.scan.values import UNKNOWN, Value
+from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, UNAUTHORIZED
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+ALL_METHODS = tuple(m.upper() for m in HTTP_METHODS)
+ROUTE_DECORATORS = {"route", *HTTP_METHODS}
+REQUEST_ATTRIBUTES = {
+    "args", "form", "json", "values", "view_args", "headers", "cookies", "data", "files",
+    "get_json", "get_data", "stream", "query_string", "environ",
+}
+PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)<]*\))?:)?(\w+)>")  # ([^)<]: linear on "<a(<a(<a(...")
+
+
+def path_params(rule: str) -> tuple[str, ...]:
+    return tuple(match.group(2) for match in PATH_PARAMETER.finditer(rule))
+
+
+def route(rule: str, methods: tuple[str, ...], *, auth: bool = False) -> EntryPoint:
+    return EntryPoint("http", rule, methods, path_params(rule), auth=auth)
+
+
+# ---- client data and the caller --------------------------------------------------------------------------
+
+def request_source(visitor, node: ast.AST | None) -> str:
+    """'request.json' for request.json / request.get_json() / request.args..., else ''."""
+    if node is None:
+        return ""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if not isinstance(node, ast.Attribute) or node.attr not in REQUEST_ATTRIBUTES:
+        return ""
+    base = node.value
+    if isinstance(base, ast.Name) and base.id == "request" and visitor.scope.lookup("request") is None:
+        return f"request.{node.attr.removeprefix('get_')}"
+    if isinstance(base, ast.Attribute) and base.attr == "request" and dotted(base.value) == "flask":
+        return f"request.{node.attr}"
+    return ""
+
+
+def _client(origin: str) -> Value:
+    return Value(taint=Taint(client=frozenset({origin})))
+
+
+def _labelled(origin: str, label: str | None) -> str:
+    return f"{origin}[{label!r}]" if label else origin
+
+
+def _is_session(visitor, node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Name) and node.id == "session" and "flask.session" in visitor.ctx.flags
+
+
+@attributes
+def request_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | None:
+    origin = request_source(visitor, node)
+    if origin:
+        return _client(origin)
+    base = node.value
+    if isinstance(base, ast.Name) and base.id == "g" and visitor.scope.lookup("g") is None:
+        return Value(taint=Taint(identity=True)) if IDENTITY_ATTRIBUTE.search(node.attr) else UNKNOWN
+    return None
+
+
+@subscripts
+def request_item(visitor, node: ast.Subscript, container: Value, label: str | None) -> Value | None:
+    if _is_session(visitor, node.value):
+        return Value(taint=Taint(identity=True))
+    origin = request_source(visitor, node.value)
+    return _client(_labelled(origin, label)) if origin else None
+
+
+@calls(*(name for name in REQUEST_ATTRIBUTES if name.startswith("get_")))
+def request_method(visitor, site) -> Value | None:
+    origin = request_source(visitor, site.node)
+    return _client(origin) if origin else None
+
+
+@calls("get", "getlist", "pop", "setdefault")
+def request_lookup(visitor, site) -> Value | None:
+    func = site.node.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    origin = request_source(visitor, func.value)
+    if origin:
+        return _client(_labelled(origin, string(site.node.args[0]) if site.node.args else None))
+    if site.name == "get" and _is_session(visitor, func.value):
+        return Value(taint=Taint(identity=True))
+    return None
+
+
+@calls("abort")
+def abort(visitor, site) -> None:
+    """`abort(401)` / `abort(403)`: the handler checks who calls it."""
+    if site.node.args and UNAUTHORIZED.search(source(site.node.args[0])):
+        visitor.function.authenticated = True
+    return None
+
+
+@module_nodes(ast.ImportFrom)
+def session_import(node: ast.ImportFrom, ctx) -> None:
+    if node.module == "flask" and any(alias.name == "session" for alias in node.names):
+        ctx.flags.add("flask.session")
+
+
+# ---- entry points ----------------------------------------------------------------------------------------
+
+@entry_points
+def routes(tree: ast.Module, ctx) -> Registrations:
+    """`@app.route` / `@bp.get` on functions and methods, `add_url_rule` (functions and `View.as_view`)."""
+    registrations = Registrations()
+    guarded = _guarded_by_before_request(tree)
+    for node in tree.body:
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            _add_url_rule(call, registrations)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _decorated_routes(node, node.name, guarded, registrations)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    _decorated_routes(item, f"{node.name}.{item.name}", guarded, registrations)
+            decorators = view_decorators(node)
+            if decorators:
+                registrations.class_decorators[node.name] = decorators
+    return registrations
+
+
+def _decorated_routes(node, qualname: str, guarded: set[str], registrations: Registrations) -> None:
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call) or not decorator.args:
+            continue
+        target = decorator.func
+        if not (isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS):
+            continue
+        rule = string(decorator.args[0])
+        if rule is None:
+            continue
+        methods = (target.attr.upper(),) if target.attr != "route" else tuple(
+            m.upper() for m in strings(kwarg(decorator, "methods"))) or ("GET",)
+        registrations.add_function(qualname, route(rule, methods, auth=dotted(target.value) in guarded))
+
+
+def _add_url_rule(call: ast.Call, registrations: Registrations) -> None:
+    if last_name(call.func) != "add_url_rule" or not call.args:
+        return
+    rule = string(call.args[0])
+    view = kwarg(call, "view_func") or (call.args[2] if len(call.args) > 2 else None)
+    if rule is None or view is None:
+        return
+    methods = tuple(m.upper() for m in strings(kwarg(call, "methods"))) or ("GET",)
+    target = last_name(view.func.value) if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) \
+        and view.func.attr == "as_view" else last_name(view)
+    registrations.add_view(target, route(rule, methods))
+
+
+def _guarded_by_before_request(tree: ast.Module) -> set[str]:
+    """Apps and blueprints whose `before_request` hook refuses unauthenticated callers."""
+    guarded = set()
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for decorator in node.decorator_list:
+            name = decorator_name(decorator)
+            if name.endswith(("before_request", "before_app_request")) and (
+                    AUTH_DECORATOR.search(source(node)) or UNAUTHORIZED.search(source(node))):
+                guarded.add(name.rsplit(".", 1)[0])
+    return guarded
+
+
+def view_decorators(node: ast.ClassDef) -> tuple[str, ...]:
+    """`decorators = [...]` (MethodView) / `method_decorators = [...]` (Flask-RESTful): every method takes them."""
+    for item in node.body:
+        if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id in ("decorators", "method_decorators")
+                                                for t in item.targets):
+            if isinstance(item.value, (ast.List, ast.Tuple)):
+                return tuple(decorator_name(e) for e in item.value.elts)
+    return ()

@@ -1,0 +1,41 @@
+"""Who is calling, by the conventions that flask_login, flask_jwt_extended, Flask-Security and hand-written
+auth helpers share: `current_user`, `get_jwt_identity()`, decorators that answer 401/403."""
+
+from __future__ import annotations
+
+import ast
+
+from plumbline.scan.facts import Taint
+from plumbline.scan.models import calls, module_nodes, names
+from plumbline.scan.pyast import source
+from plumbline.scan.values import Value, union
+from plumbline.vocabulary import IDENTITY_CALL, UNAUTHORIZED
+
+CALLER_NAMES = ("current_user", "current_identity")
+
+
+@names
+def caller(visitor, node: ast.Name) -> Value | None:
+    return Value(taint=Taint(identity=True)) if node.id in CALLER_NAMES else None
+
+
+@calls()
+def identity_helper(visitor, site) -> Value | None:
+    """`get_current_user()`, `get_jwt_identity()`, `auth.current_user()`: the caller, when nothing the client
+    chose goes in (`get_user_by_id(other_id)` looks another user up; a token read from a header is a credential)."""
+    if not IDENTITY_CALL.search(site.name) or site.name in visitor.function.params:
+        return None
+    passed = union(*site.arguments, *site.keywords.values()).taint
+    chosen = {origin for origin in passed.client if not origin.startswith(("request.headers", "request.cookies"))}
+    if chosen or passed.params:
+        return None
+    visitor.function.authenticated = True
+    return Value(taint=Taint(identity=True))
+
+
+@module_nodes(ast.FunctionDef, ast.AsyncFunctionDef)
+def auth_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx) -> None:
+    """A decorator defined in the project whose wrapper refuses with 401/403."""
+    has_wrapper = any(isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) for child in node.body)
+    if has_wrapper and UNAUTHORIZED.search(source(node)):
+        ctx.facts.auth_decorators.add(node.name)

@@ -1,0 +1,27 @@
+"""Flask-RESTful, Flask-RESTX and flask-smorest: resource classes registered by path."""
+
+from __future__ import annotations
+
+import ast
+
+from plumbline.scan.models import Registrations, entry_points
+from plumbline.scan.models.flask import ALL_METHODS, route
+from plumbline.scan.pyast import last_name, string
+
+
+@entry_points
+def resources(tree: ast.Module, ctx) -> Registrations:
+    """`api.add_resource(Item, "/items/<id>")`; `@ns.route("/pets/<id>")` / `@blp.route(...)` on a class."""
+    registrations = Registrations()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and last_name(decorator.func) == "route" and decorator.args:
+                    rule = string(decorator.args[0])
+                    if rule is not None:
+                        registrations.add_view(node.name, route(rule, ALL_METHODS))
+        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+            if last_name(call.func) == "add_resource" and call.args:
+                for rule in (r for r in map(string, call.args[1:]) if r is not None):
+                    registrations.add_view(last_name(call.args[0]), route(rule, ALL_METHODS))
+    return registrations

@@ -1,0 +1,361 @@
+"""SQLAlchemy and Flask-SQLAlchemy: models and Core tables (schema), queries being built (`select(...).where`,
+`Model.query.filter_by`), session writes (`add`, `delete`, attribute assignment via the core), result methods."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+
+from plumbline.scan.facts import Column, Span, Table
+from plumbline.scan.models import attributes, calls, module_nodes
+from plumbline.scan.pyast import dotted, is_true, kwarg, last_name, source, span, string, strings
+from plumbline.scan.values import UNKNOWN, ColumnRef, Query, Value, union
+
+RESULT_METHODS = ("fetchone", "fetchall", "fetchmany", "first", "one", "one_or_none", "all", "scalar", "scalars",
+                  "scalar_one", "scalar_one_or_none", "mappings", "first_or_404", "one_or_404", "count", "exists",
+                  "unique", "tuples", "paginate")
+QUERY_MODIFIERS = ("order_by", "limit", "offset", "options", "join", "outerjoin", "distinct", "returning",
+                   "execution_options", "group_by", "having", "select_from", "correlate", "load_only")
+STATEMENTS = ("select", "update", "insert", "delete")
+MODEL_BASES = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|DeclarativeBaseNoMeta|AbstractConcreteBase)$|Base$")
+
+
+# ---- SQL text --------------------------------------------------------------------------------------------
+
+@calls("text", "TextClause", "literal_column")
+def text(visitor, site) -> Value | None:
+    return site.arguments[0] if site.arguments else None
+
+
+@calls("bindparams", "columns")
+def bound_text(visitor, site) -> Value | None:
+    """text("... :code").bindparams(code=code): the values are bound, the text unchanged."""
+    if site.receiver is not None and site.receiver.text is not None:
+        return site.receiver
+    return None
+
+
+# ---- the session -----------------------------------------------------------------------------------------
+
+@calls("add", "add_all", "merge")
+def add(visitor, site) -> Value | None:
+    if site.receiver is None or not site.arguments:
+        return None
+    first = site.arguments[0]
+    objects = first.items if site.name == "add_all" and first.items is not None else site.arguments[:1]
+    for created in (o for o in objects if o.created and o.instance_of):
+        visitor.add_op(site.node, api="orm", action="insert", table=created.instance_of,
+                       writes={k: union(v).taint for k, v in created.fields or ()})
+    return UNKNOWN if any(o.created for o in objects) else None
+
+
+@calls("delete")
+def delete_object(visitor, site) -> Value | None:
+    if site.receiver is not None and site.arguments and site.arguments[0].instance_of:
+        visitor.add_op(site.node, api="orm", action="delete", table=site.arguments[0].instance_of,
+                       keys={"<loaded>": site.arguments[0].taint})
+        return UNKNOWN
+    return None
+
+
+# ---- queries ---------------------------------------------------------------------------------------------
+
+@calls(*STATEMENTS)
+def statement(visitor, site) -> Value | None:
+    """`select(Model)`, `sa.update(table)`, `db.delete(Model)`: a statement being built."""
+    node, func = site.node, site.node.func
+    plain = node.args and not isinstance(func, ast.Attribute)
+    if not (plain or isinstance(func, ast.Attribute) and dotted(func.value) in ("sa", "sqlalchemy", "db")):
+        return None
+    target = node.args[0] if node.args else None
+    model = last_name(target) if target is not None else ""
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "c":
+        model = last_name(target.value.value)  # select(items.c.quantity): a Core table's column
+    elif isinstance(target, ast.Attribute) and not visitor.looks_like_model(target):
+        model = last_name(target.value) if visitor.looks_like_model(target.value) else model
+    if not model:
+        return None
+    return Value(query=Query(model=model, action={"select": "read"}.get(site.name, site.name)))
+
+
+@calls("query")
+def session_query(visitor, site) -> Value | None:
+    func = site.node.func
+    if site.receiver is None or not site.node.args or not isinstance(func, ast.Attribute):
+        return None
+    target = site.node.args[0]
+    model = last_name(target.value) if isinstance(target, ast.Attribute) and visitor.looks_like_model(
+        target.value) else last_name(target)
+    return Value(query=Query(model=model))
+
+
+@calls("get", "get_or_404", "get_one")
+def get_by_key(visitor, site) -> Value | None:
+    """`session.get(Model, id)`, `Model.query.get(id)`."""
+    node = site.node
+    if site.receiver is None:
+        return None
+    if len(node.args) >= 2 and visitor.looks_like_model(node.args[0]):
+        lock = kwarg(node, "with_for_update")
+        query = Query(model=last_name(node.args[0]), keys=(("id", union(site.arguments[1]).taint),),
+                      for_update=is_true(lock) or lock is not None)
+        return visitor.query_op(node, query)
+    query = site.receiver.query
+    if query is not None and site.name in ("get", "get_or_404") and site.arguments:
+        return visitor.query_op(node, query.adding(keys=(("id", union(site.arguments[0]).taint),)))
+    return None
+
+
+@calls("filter_by")
+def filter_by(visitor, site) -> Value | None:
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None:
+        return None
+    return Value(query=query.adding(keys=tuple((k, union(v).taint) for k, v in site.keywords.items())))
+
+
+@calls("filter", "where")
+def where(visitor, site) -> Value | None:
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None:
+        return None
+    keys, guards = [], []
+    for argument in site.node.args:
+        _predicate(visitor, argument, keys, guards)
+    return Value(query=query.adding(keys=tuple(keys), guards=tuple(guards)))
+
+
+def _predicate(visitor, node: ast.expr, keys: list, guards: list) -> None:
+    """Equalities on columns are keys (`Account.id == x`); other comparisons are guards (`balance >= x`)."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        for value in node.values:
+            _predicate(visitor, value, keys, guards)
+        return
+    if isinstance(node, ast.Call) and last_name(node.func) == "and_":
+        for value in node.args:
+            _predicate(visitor, value, keys, guards)
+        return
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right = visitor.value(node.left), visitor.value(node.comparators[0])
+        column, other = (left.column, right) if left.column else (right.column, left)
+        if column is not None and isinstance(node.ops[0], (ast.Eq, ast.In, ast.Is)) and other.column is None:
+            keys.append((column.column, union(other).taint))
+            return
+        if column is not None:
+            guards.append(column.column)
+            return
+    visitor.value(node)
+
+
+@calls("on_conflict_do_nothing", "on_conflict_do_update")
+def upsert(visitor, site) -> Value | None:
+    """postgresql.insert(...).on_conflict_do_...()."""
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None or query.action != "insert":
+        return None
+    return Value(query=replace(query, action="upsert"))
+
+
+@calls("with_for_update", "with_lockmode", "populate_existing")
+def locking(visitor, site) -> Value | None:
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None:
+        return None
+    return Value(query=replace(query, for_update=query.for_update or site.name != "populate_existing"))
+
+
+@calls("values", "update")
+def values(visitor, site) -> Value | None:
+    """`insert(T).values(...)`, `update(T).where(...).values(...)`, `Model.query.filter_by(...).update({...})`."""
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None or site.name == "update" and not (query.action == "read" and site.arguments):
+        return None
+    source_value = site.arguments[0] if site.arguments else Value(fields=tuple(site.keywords.items()))
+    items = source_value.fields if source_value.fields is not None else tuple(site.keywords.items())
+    writes, atomic = [], []
+    for column, value in items:
+        if any(c.column == column for c in value.expression_columns):
+            atomic.append(column)
+        else:
+            writes.append((column, union(value).taint))
+    action = "update" if site.name == "update" else query.action
+    updated = replace(query.adding(writes=tuple(writes), atomic=tuple(atomic)), action=action)
+    return visitor.query_op(site.node, updated) if site.name == "update" else Value(query=updated)
+
+
+@calls("delete")
+def delete_query(visitor, site) -> Value | None:
+    query = site.receiver.query if site.receiver is not None else None
+    if query is None or query.action != "read":
+        return None
+    return visitor.query_op(site.node, replace(query, action="delete"))
+
+
+@calls(*QUERY_MODIFIERS)
+def modifier(visitor, site) -> Value | None:
+    query = site.receiver.query if site.receiver is not None else None
+    return Value(query=query) if query is not None else None
+
+
+@calls(*RESULT_METHODS)
+def result(visitor, site) -> Value | None:
+    if site.receiver is None:
+        return None
+    if site.receiver.query is not None:
+        return visitor.query_op(site.node, site.receiver.query)
+    return site.receiver
+
+
+@calls("to_dict", "serialize", "as_dict")
+def serialized(visitor, site) -> Value | None:
+    if site.receiver is not None and site.receiver.instance_of:
+        return Value(taint=site.receiver.taint)
+    return None
+
+
+@attributes
+def model_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | None:
+    """`Model.query`, `Model.column`, `table.c.column`."""
+    base = node.value
+    if node.attr == "query" and visitor.looks_like_model(base):
+        return Value(query=Query(model=last_name(base)))
+    if node.attr == "c" and owner.column is None:
+        return owner
+    if visitor.looks_like_model(base) and not owner.taint:
+        return Value(column=ColumnRef(last_name(base), node.attr))
+    if isinstance(base, ast.Attribute) and base.attr == "c":
+        return Value(column=ColumnRef(last_name(base.value), node.attr))
+    return None
+
+
+# ---- schema ----------------------------------------------------------------------------------------------
+
+@module_nodes(ast.Call)
+def core_table(node: ast.Call, ctx) -> None:
+    if last_name(node.func) == "Table" and len(node.args) >= 2 and string(node.args[0]):
+        ctx.facts.tables.append(table_call(node, ctx.facts.path))
+
+
+@module_nodes(ast.ClassDef)
+def declarative_model(node: ast.ClassDef, ctx) -> None:
+    table = model_table(node, ctx.facts.path)
+    if table is not None:
+        ctx.facts.tables.append(table)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def model_table(node: ast.ClassDef, path: str) -> Table | None:
+    """An SQLAlchemy / Flask-SQLAlchemy declarative model, or None when the class is not one."""
+    bases = [dotted(base) for base in node.bases]
+    tablename = None
+    has_columns = False
+    for item in node.body:
+        if isinstance(item, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__tablename__"
+                                                for t in item.targets):
+            tablename = string(item.value)
+        value = item.value if isinstance(item, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
+            has_columns = True
+    if not has_columns and tablename is None:
+        return None
+    if not (tablename or any(MODEL_BASES.search(b) for b in bases)):
+        return None
+    table = Table(name=(tablename or _snake(node.name)).lower(), path=path, span=span(node), model=node.name,
+                  defined=True)
+    table_args = None
+    for item in node.body:
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            target, annotation, value = item.targets[0].id, None, item.value
+        elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+            target, annotation, value = item.target.id, item.annotation, item.value
+        else:
+            continue
+        if target == "__table_args__":
+            table_args = value  # applied once every column is known: it may come first in the class body
+        elif target == "__mapper_args__" and "version_id_col" in source(value):
+            table.versioned = True
+        elif isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
+            column = column_call(value, target, item.lineno, annotation)
+            if column is not None:
+                table.columns[column.name] = column
+        elif value is None and annotation is not None and "Mapped" in source(annotation) and \
+                "relationship" not in source(annotation):
+            mapped = source(annotation)
+            if re.search(r"Mapped\[\s*(List|list|Set|set)\b", mapped):
+                continue
+            table.columns[target.lower()] = Column(target.lower(), nullable=_optional(mapped), span=Span(item.lineno))
+    _table_args(table_args, table)
+    return table
+
+
+def _optional(annotation: str) -> bool:
+    return bool(re.search(r"Optional\[|\|\s*None|None\s*\|", annotation))
+
+
+def column_call(call: ast.Call, attribute: str | None, line: int, annotation: ast.expr | None = None) -> Column | None:
+    name = attribute
+    type_name = None
+    references = None
+    check = False
+    for arg in call.args:
+        if string(arg) is not None and name is None or (string(arg) and attribute and arg is call.args[0]):
+            name = string(arg)
+        elif isinstance(arg, ast.Call) and last_name(arg.func) == "ForeignKey" and arg.args:
+            target = string(arg.args[0]) or source(arg.args[0])
+            references = target.lower()
+        elif isinstance(arg, ast.Call) and last_name(arg.func) == "CheckConstraint":
+            check = True
+        elif type_name is None and isinstance(arg, (ast.Name, ast.Attribute, ast.Call)):
+            type_name = last_name(arg)
+    if name is None:
+        return None
+    primary_key = is_true(kwarg(call, "primary_key"))
+    nullable_node = kwarg(call, "nullable")
+    if isinstance(nullable_node, ast.Constant) and isinstance(nullable_node.value, bool):
+        nullable = nullable_node.value
+    elif annotation is not None and last_name(call.func) == "mapped_column":
+        nullable = _optional(source(annotation))
+    else:
+        nullable = not primary_key
+    return Column(
+        name=name.lower(), type=type_name, nullable=nullable and not primary_key,
+        unique=is_true(kwarg(call, "unique")),
+        primary_key=primary_key, references=references, check=check, span=Span(line),
+    )
+
+
+def _table_args(value: ast.expr | None, table: Table) -> None:
+    elements = value.elts if isinstance(value, (ast.Tuple, ast.List)) else []
+    for element in elements:
+        if not isinstance(element, ast.Call):
+            continue
+        kind = last_name(element.func)
+        if kind in ("UniqueConstraint", "PrimaryKeyConstraint"):
+            table.unique_sets.append(tuple(c.lower() for c in (string(a) or last_name(a) for a in element.args) if c))
+        elif kind == "Index" and is_true(kwarg(element, "unique")):
+            columns = tuple(c.lower() for c in (string(a) or last_name(a) for a in element.args[1:]) if c)
+            table.unique_sets.append(columns)
+        elif kind == "CheckConstraint" and element.args:
+            for column in re.findall(r"[A-Za-z_]\w*", string(element.args[0]) or source(element.args[0])):
+                if column.lower() in table.columns:
+                    table.columns[column.lower()].check = True
+        elif kind == "ForeignKeyConstraint" and len(element.args) >= 2:
+            for column, target in zip(strings(element.args[0]), strings(element.args[1])):
+                table.columns.setdefault(column.lower(), Column(column.lower(), declared=False)).references = \
+                    target.lower()
+
+
+def table_call(call: ast.Call, path: str) -> Table:
+    """`Table("users", metadata, Column(...), ...)` and alembic `op.create_table("users", sa.Column(...))`."""
+    table = Table(string(call.args[0]).lower(), path, span(call), defined=True)
+    for arg in call.args[1:]:
+        if isinstance(arg, ast.Call) and last_name(arg.func) == "Column":
+            column = column_call(arg, None, arg.lineno)
+            if column is not None:
+                table.columns[column.name] = column
+    _table_args(ast.Tuple(elts=[a for a in call.args[1:] if isinstance(a, ast.Call)]), table)
+    return table

@@ -1,0 +1,108 @@
+"""Small readers of Python syntax trees, shared by the extraction core and the library models."""
+
+from __future__ import annotations
+
+import ast
+
+from plumbline.scan.facts import Span
+
+
+def dotted(node: ast.AST) -> str:
+    """`a.b.c` for a Name/Attribute chain (calls in the chain are shown as `()`), else ''."""
+    parts = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            parts.append("()")
+            node = node.func
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            break
+        else:
+            return ""
+    return ".".join(reversed(parts)).replace(".()", "()")
+
+
+def last_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def decorator_name(node: ast.expr) -> str:
+    """`app.route` for `@app.route("/x")` and for `@app.route`."""
+    return dotted(node.func if isinstance(node, ast.Call) else node)
+
+
+def span(node: ast.AST) -> Span:
+    return Span(getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1, getattr(node, "end_lineno", None))
+
+
+def source(node: ast.AST) -> str:
+    """`node` as Python source, for searches of markers (401, "version_id_col", Optional[...]).
+
+    `ast.unparse` recurses: a node nested deeper than it can go is read as its names and constants."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return " ".join(_names_and_constants(node))
+
+
+def _names_and_constants(node: ast.AST):
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant):
+            yield str(child.value)
+        else:
+            yield from (value for _, value in ast.iter_fields(child) if isinstance(value, str))
+
+
+def kwarg(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def is_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def string(node: ast.AST | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def strings(node: ast.AST | None) -> tuple[str, ...]:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return tuple(s for s in (string(e) for e in node.elts) if s is not None)
+    single = string(node)
+    return (single,) if single is not None else ()
+
+
+def exits(body: list[ast.stmt]) -> bool:
+    """The block ends the handler: return, raise, abort(), continue/break."""
+    for statement in body:
+        if isinstance(statement, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+            return True
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            if last_name(statement.value.func) in ("abort", "abort_json", "fail", "error", "forbidden", "not_found"):
+                return True
+    return False
+
+
+def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, *, method: bool = False) -> list[str]:
+    """The function's parameter names in order, without `self`/`cls` of a method, `*args` and `**kw` last."""
+    args = node.args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    if method and names and names[0] in ("self", "cls"):
+        names = names[1:]
+    if args.vararg:
+        names.append(args.vararg.arg)
+    if args.kwarg:
+        names.append(args.kwarg.arg)
+    return names
