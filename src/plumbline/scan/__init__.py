@@ -32,6 +32,7 @@ from plumbline.scan.files import (
     read_bytes,
     requirement_hints,
     scan_root,
+    spec_documents,
 )
 from plumbline.scan.project import Project
 from plumbline.scan.python import extract
@@ -86,7 +87,8 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: C
           options: ScanOptions) -> ScanResult:
     contents = [_read(file) for file in files]
     lines = sum(content.lines for content in contents)
-    tree_key = _tree_key(contents, errors, options)
+    documents = spec_documents(root, tuple(options.exclude))
+    tree_key = _tree_key(contents, documents, errors, options)
     if cache is not None:
         stored = cache.get_document(tree_key)
         if stored is not None:
@@ -100,7 +102,7 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: C
             errors.append(error)
         if facts is not None:
             modules.append(facts)
-    project = Project.build(modules, options.backend)
+    project = Project.build(modules, options.backend, documents)
     selected = matching(options.select) - matching(options.ignore)
     found, check_errors = checks.run(project, selected)
     errors.extend(check_errors)
@@ -139,14 +141,18 @@ def _read(file: SourceFile) -> _Content:
     return _Content(file, data, key)
 
 
-def _tree_key(contents: list[_Content], problems: list[ToolError], options: ScanOptions) -> str:
-    """Everything a scan's result depends on: every file's content and place, what could not be listed, the options."""
+def _tree_key(contents: list[_Content], documents: list[tuple[str, str]], problems: list[ToolError],
+              options: ScanOptions) -> str:
+    """Everything a scan's result depends on: every file's content and place, the API documents that name
+    handlers, what could not be listed, the options."""
     settings = json.dumps([sorted(options.select), sorted(options.ignore), options.backend, options.inline_suppressions,
                            sorted((k, sorted(v)) for k, v in options.per_file_ignores.items()),
                            [(problem.target, problem.message) for problem in problems]])
     digest = hashlib.sha256(settings.encode())
     for content in contents:
         digest.update(content.key.encode())
+    for path, text in documents:
+        digest.update(hashlib.sha256(f"{path}\0{text}".encode("utf-8", "surrogateescape")).digest())
     return "tree-" + digest.hexdigest()
 
 

@@ -6,7 +6,7 @@ and the fix for the project's backend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Callable
 
@@ -103,8 +103,9 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
             if unit.truncated:
                 errors.append(_incomplete(where, f"stopped following its calls after taking {MAX_UNIT_INLINED:,} "
                                                  "data operations and calls from them"))
+            sql_unit = _sql_view(unit)
             for rule_id, check in active.items():
-                guarded(rule_id, where, lambda: check(unit, report))
+                guarded(rule_id, where, lambda: check(sql_unit if rule_id in SQL_RULES else unit, report))
     for rule_id, check in SCHEMA_CHECKS.items():
         if rule_id in selected:
             guarded(rule_id, "schema", lambda: check(project, report))
@@ -116,6 +117,18 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
                                            f"{min(functions)}): comparing their data operations pair by pair "
                                            f"passes the scan's limit of {MAX_PAIRS:,} pairs"))
     return report.findings, errors
+
+
+# Rules about SQL transactions, locks and constraints: DynamoDB accesses are the PL3xx checks' (PartiQL text still
+# reaches PL101).
+SQL_RULES = ("PL102", "PL103", "PL104", "PL105", "PL106")
+
+
+def _sql_view(unit: Unit) -> Unit:
+    """The unit without its DynamoDB accesses, for the SQL rules."""
+    if not any(op.api == "dynamodb" for op in unit.ops):
+        return unit
+    return replace(unit, ops=[op for op in unit.ops if op.api != "dynamodb"])
 
 
 def _incomplete(target: str, reason: str) -> ToolError:
@@ -433,14 +446,33 @@ def _table_suffixes(project: Project) -> dict[str, set[str]]:
 
 
 def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring: str, entity: str) -> str | None:
-    """The table an `<entity>_id` column names: `entity` or its plural, else the one table named `<app>_<entity>`
-    (Django-style prefixes: `user_id` -> `account_user`); None when there is none or the choice is ambiguous."""
-    names = (entity, f"{entity}s", f"{entity}es", f"{entity[:-1]}ies")
-    exact = next((t for t in names if t != referring and t in project.tables and project.tables[t].columns), None)
-    if exact is not None:
-        return exact
-    prefixed = set().union(*(suffixes.get(name, ()) for name in names)) - {referring}
-    return prefixed.pop() if len(prefixed) == 1 else None
+    """The table an `<entity>_id` column names, or None when there is none or the choice is ambiguous.
+
+    Tried in order, the first with exactly one table wins: `entity` or its plural; a Django-style `<app>_<entity>`
+    (`user_id` -> `account_user`; one-word prefixes before longer ones); the same for the entity's last words
+    (`shipping_address_id` -> `address`, `from_user_id` -> `user`) and for its words run together
+    (`shipping_method_id` -> `checkout_shippingmethod`); a table named `<entity>_<something>`
+    (`conversation_id` -> `conversation_dialogue`). `parent_id` with no `parent` table is the table's own parent."""
+    parts = entity.split("_")
+    candidates = [entity, *("_".join(parts[i:]) for i in range(1, len(parts))), entity.replace("_", "")]
+    for name in dict.fromkeys(c for c in candidates if c):
+        forms = (name, f"{name}s", f"{name}es", f"{name[:-1]}ies")
+        exact = [t for t in forms if t != referring and t in project.tables and project.tables[t].columns]
+        if exact:
+            return exact[0]
+        prefixed = set().union(*(suffixes.get(form, ()) for form in forms)) - {referring}
+        one_word = {t for t in prefixed if "_" not in t.rsplit("_", 1)[0]}
+        for group in (one_word, prefixed):
+            if len(group) == 1:
+                return group.pop()
+        if prefixed:
+            return None  # several tables could be meant: say nothing
+    started = {t for t in project.tables if t.startswith(f"{entity}_") and t != referring and project.tables[t].columns}
+    if len(started) == 1:
+        return started.pop()
+    if entity == "parent":
+        return referring
+    return None
 
 
 @schema_check("PL204")

@@ -32,6 +32,7 @@ class Taint:
     identity: bool = False  # derives from the authenticated caller
     reads: frozenset[int] = frozenset()  # ids of the DataOps whose results it derives from
     params: frozenset[str] = frozenset()  # parameters of the enclosing function it derives from
+    raw_params: frozenset[str] = frozenset()  # ... of which those that reach it without a cast (int(), an allow-list)
 
     def __or__(self, other: "Taint") -> "Taint":
         if not other:
@@ -44,10 +45,15 @@ class Taint:
             identity=self.identity or other.identity,
             reads=self.reads | other.reads,
             params=self.params | other.params,
+            raw_params=self.raw_params | other.raw_params,
         )
 
     def __bool__(self) -> bool:
         return bool(self.client or self.identity or self.reads or self.params)
+
+    def casted(self) -> "Taint":
+        """The taint after int()/float()/an allow-list: numbers and listed names cannot inject."""
+        return Taint(client=self.client, cast=True, identity=self.identity, reads=self.reads, params=self.params)
 
     @property
     def injectable(self) -> bool:

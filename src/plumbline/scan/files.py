@@ -16,6 +16,7 @@ import re
 import stat
 import tokenize
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ DEFAULT_EXCLUDES = (
     "build", "dist", ".eggs", "*.egg-info", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".plumbline-cache",
 )
 SUFFIXES = (".py", ".sql")
+SPEC_SUFFIXES = (".yaml", ".yml", ".json")  # OpenAPI documents, read for the handlers they name
 # Requirements files name the database driver (`sqlalchemy-cockroachdb`): read for that hint only.
 _REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(txt|in)")
 _COCKROACH_REQUIREMENT = re.compile(r"^[ \t]*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
@@ -91,22 +93,47 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tu
         if given.is_file() or given.is_symlink() and not given.is_dir():
             add(given.absolute())
             continue
-        tree = os.path.realpath(given)
-        for directory, subdirectories, files in os.walk(given, followlinks=False,
-                                                       onerror=lambda e: problems.append((e.filename, e.strerror))):
-            base = Path(directory)
-            subdirectories[:] = sorted(d for d in subdirectories
-                                       if not _excluded(_relative(base / d, root), d, patterns))
-            for name in sorted(files):
-                path = base / name
-                if not (name.endswith(SUFFIXES) or is_requirements(name)) or _excluded(_relative(path, root), name,
-                                                                                         patterns):
-                    continue
-                if path.is_symlink() and not _inside(os.path.realpath(path), tree):
-                    problems.append((_relative(path, root), "skipped: a symlink to a file outside the scanned tree"))
-                    continue
-                add(path.absolute())
+        for path in _walk(given, root, patterns, lambda name: name.endswith(SUFFIXES) or is_requirements(name),
+                          problems):
+            add(path.absolute())
     return sorted(found.values(), key=lambda f: f.relative), problems
+
+
+def spec_documents(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """OpenAPI / Swagger documents under `root` that may name request handlers (connexion's operationIds), as
+    (relative path, text): YAML and JSON files that mention `openapi` or `swagger` and `paths`.
+
+    Read like source files (regular files of at most MAX_BYTES, no symlink out of the tree); one that cannot
+    be read is left out without a word, as most YAML and JSON in a tree is no API document."""
+    documents = []
+    for path in _walk(root, root, DEFAULT_EXCLUDES + tuple(exclude), lambda name: name.endswith(SPEC_SUFFIXES), []):
+        try:
+            text = decode_sql(read_bytes(path))  # like SQL, no encoding declaration
+        except FileError:
+            continue
+        if ("openapi" in text or "swagger" in text) and "paths" in text:
+            documents.append((_relative(path, root), text))
+    return sorted(documents)
+
+
+def _walk(directory: Path, root: Path, patterns: tuple[str, ...], wanted: Callable[[str], bool],
+          problems: list[tuple[str, str]]) -> Iterator[Path]:
+    """The files under `directory` whose name is `wanted` and that no pattern excludes, in name order.
+
+    Directory symlinks are not followed; a file symlink only when it points inside `directory`."""
+    tree = os.path.realpath(directory)
+    for current, subdirectories, files in os.walk(directory, followlinks=False,
+                                                  onerror=lambda e: problems.append((e.filename, e.strerror))):
+        base = Path(current)
+        subdirectories[:] = sorted(d for d in subdirectories if not _excluded(_relative(base / d, root), d, patterns))
+        for name in sorted(files):
+            path = base / name
+            if not wanted(name) or _excluded(_relative(path, root), name, patterns):
+                continue
+            if path.is_symlink() and not _inside(os.path.realpath(path), tree):
+                problems.append((_relative(path, root), "skipped: a symlink to a file outside the scanned tree"))
+                continue
+            yield path
 
 
 def _inside(path: str, directory: str) -> bool:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import count
 
-from plumbline.scan.facts import NO_TAINT, DataOp, Function, ModuleFacts, Table, Taint
+from plumbline.scan import models
+from plumbline.scan.facts import NO_TAINT, DataOp, EntryPoint, Function, ModuleFacts, Table, Taint
 from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
 
@@ -66,7 +67,9 @@ class Project:
     _reaching: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> reaches_ops
 
     @classmethod
-    def build(cls, modules: list[ModuleFacts], backend: str = "auto") -> "Project":
+    def build(cls, modules: list[ModuleFacts], backend: str = "auto",
+              documents: list[tuple[str, str]] = ()) -> "Project":
+        """The project view of `modules`; `documents` are API documents (path, text) that may name handlers."""
         hints = set().union(*(m.backend_hints for m in modules)) if modules else set()
         if backend == "auto":
             # gen_random_uuid() defaults are CockroachDB's idiom; PostgreSQL has them too, so they count only when
@@ -79,6 +82,7 @@ class Project:
         project.autocommit = any(m.autocommit for m in modules)
         for module in modules:
             project.auth_decorators |= module.auth_decorators
+        _add_declared_entry_points(modules, list(documents))
         for module in modules:
             for function in module.functions:
                 project.has_callers = project.has_callers or project._knows_caller(function)
@@ -140,6 +144,22 @@ class Project:
                     frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated)
 
 
+def _add_declared_entry_points(modules: list[ModuleFacts], documents: list[tuple[str, str]]) -> None:
+    """Entry points declared outside Python (an OpenAPI document's operationIds) join the functions they name."""
+    declared: dict[str, list[EntryPoint]] = {}
+    for finder in models.PROJECT_ENTRY_POINTS:
+        for name, entries in finder(documents, modules).items():
+            declared.setdefault(name, []).extend(entries)
+    if not declared:
+        return
+    for module in modules:
+        for function in module.functions:
+            entries = declared.get(f"{module.module}.{function.qualname}")
+            if entries:
+                function.entry_points = [*function.entry_points, *entries]
+                function.authenticated = function.authenticated or any(entry.auth for entry in entries)
+
+
 @dataclass
 class _Context:
     """Where a callee runs: inside the caller's transaction, or a runner's."""
@@ -190,7 +210,9 @@ class _Inliner:
                 else:
                     result = result | Taint(reads=renumber.get(read, frozenset({read})))
             for name in taint.params & environment.keys():  # (an intersection: taints can name thousands)
-                result = result | environment[name]
+                passed = environment[name]
+                # int(limit) of a parameter: whatever the caller passes in `limit` went through the cast.
+                result = result | (passed if name in taint.raw_params or not passed.client else passed.casted())
             return result
 
         pending = sorted([("op", op.span.line, op.id) for op in function.ops] +

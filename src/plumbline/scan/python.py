@@ -91,7 +91,7 @@ class FunctionVisitor:
         )
         self.scope = Scope(parent=parent or ctx.globals)
         for param in params:
-            self.scope.names[param] = Value(taint=Taint(params=frozenset({param})))
+            self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})))
         self.explicit: list[int] = []
         self.segment = next(ctx.txn_ids)
         self.begun = False
@@ -270,7 +270,7 @@ class FunctionVisitor:
             return
         if isinstance(test.ops[0], ast.NotIn) and exits(node.body):
             current = self.scope.lookup(test.left.id) or UNKNOWN
-            self.scope.names[test.left.id] = replace(current, taint=replace(current.taint, cast=True))
+            self.scope.names[test.left.id] = replace(current, taint=current.taint.casted())
 
     def stmt_While(self, node: ast.While) -> None:
         self.value(node.test)
@@ -498,7 +498,7 @@ class FunctionVisitor:
                 value = self.value(piece.value)
                 taint = union(value).taint
                 if piece.format_spec is not None and _numeric_spec(piece.format_spec):
-                    taint = replace(taint, cast=True)
+                    taint = taint.casted()
                 parts.append(hole(taint))
         return concat(parts)
 
@@ -607,7 +607,7 @@ class FunctionVisitor:
                 arguments.append(self.value(kw.value))
         if name in SANITIZERS and arguments:
             merged = union(*arguments)
-            return Value(taint=replace(merged.taint, cast=True))
+            return Value(taint=merged.taint.casted())
         site = CallSite(node, name, self.ctx.resolve(dotted(func)), receiver, arguments, keywords)
         for handler in models.CALLS.get(name, ()):
             found = handler(self, site)

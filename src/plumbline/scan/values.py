@@ -148,7 +148,7 @@ def percent_format(template: Value, arguments: Value) -> Value:
             index += 1
         taint = _as_hole(argument)
         if match.group(2) in _NUMERIC_FORMATS:
-            taint = replace(taint, cast=True)
+            taint = taint.casted()
         pieces.append(hole(taint))
     pieces.append(_literal(text[last:], template))
     return concat(pieces)

@@ -126,7 +126,7 @@ def module_nodes(*types: type):
 
 # The library modules, in the order their handlers are consulted for one name (the web framework's request
 # objects before the drivers', drivers before the ORM's generic result methods).
-MODULES = ("flask", "restful", "dbapi", "sqlalchemy", "alembic", "cockroachdb", "identity")
+MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "sqlalchemy", "alembic", "cockroachdb", "identity")
 
 
 def is_transaction_runner(name: str) -> bool:

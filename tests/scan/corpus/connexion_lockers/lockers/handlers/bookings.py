@@ -6,7 +6,7 @@ from lockers.db import pool
 def get(booking_id, user):
     conn = pool.getconn()
     with conn.cursor() as cur:
-        cur.execute("SELECT id, class_name, member_id FROM bookings WHERE id = %s",  # expect: PL105  # known-miss: RestyResolver handlers are not entry points yet
+        cur.execute("SELECT id, class_name, member_id FROM bookings WHERE id = %s",  # expect: PL105
                     (booking_id,))
         return cur.fetchone()
 

@@ -23,7 +23,7 @@ def extend_rental(locker_id, body, user):
     with conn, conn.cursor() as cur:
         cur.execute("SELECT paid_days FROM lockers WHERE id = %s AND renter_id = %s", (locker_id, user))
         (paid_days,) = cur.fetchone()
-        cur.execute("UPDATE lockers SET paid_days = %s WHERE id = %s",  # expect: PL102  # known-miss: connexion operationId handlers are not entry points yet
+        cur.execute("UPDATE lockers SET paid_days = %s WHERE id = %s",  # expect: PL102
                     (paid_days + body["days"], locker_id))
     return {"paid_days": paid_days + body["days"]}
 
@@ -31,5 +31,5 @@ def extend_rental(locker_id, body, user):
 def search_lockers(zone, user):
     conn = pool.getconn()
     with conn.cursor() as cur:
-        cur.execute(f"SELECT id FROM lockers WHERE zone = '{zone}' AND renter_id IS NULL")  # expect: PL101  # known-miss: connexion operationId handlers are not entry points yet; a parameter interpolated into SQL text is not flagged without a proven client source
+        cur.execute(f"SELECT id FROM lockers WHERE zone = '{zone}' AND renter_id IS NULL")  # expect: PL101
         return [row[0] for row in cur.fetchall()]

@@ -18,6 +18,6 @@ def pay_rent(body, user):
         (balance,) = cur.fetchone()
         if balance < body["amount"]:
             return {"error": "insufficient"}, 409
-        cur.execute("UPDATE wallets SET balance = %s WHERE owner_id = %s",  # expect: PL102  # known-miss: x-openapi-router-controller handlers are not entry points yet
+        cur.execute("UPDATE wallets SET balance = %s WHERE owner_id = %s",  # expect: PL102
                     (balance - body["amount"], user))
     return None, 204

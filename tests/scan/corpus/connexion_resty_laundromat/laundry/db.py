@@ -1,0 +1,3 @@
+from psycopg2.pool import ThreadedConnectionPool
+
+pool = ThreadedConnectionPool(1, 8, "postgresql://laundry@localhost/laundry")
