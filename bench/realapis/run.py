@@ -240,23 +240,32 @@ def login_config(app: dict) -> str:
 
     Raises ValueError, naming what the configuration cannot say, for an app it does not fit.
     """
-    if not app["header"].startswith("Authorization: Bearer "):
+    scheme, _, rest = app["header"].removeprefix("Authorization: ").partition(" ")
+    if not app["header"].startswith("Authorization: ") or rest != "{token}":
         raise ValueError(f"the token is sent as '{app['header']}', which `send` cannot express")
     lines = []
     for name, user in app["identities"].items():
         lines.append(f"[probe.identities.{name}]")
         for step in app["obtain"]:
             body = filled(step["json"], user)
-            if any(isinstance(value, (dict, list)) for value in body.values()):
-                raise ValueError(f"the body of {step['path']} is nested, and a configured body is flat")
-            fields = ", ".join(f"{key} = {json.dumps(value)}" for key, value in body.items())
             kind = "login" if "token" in step and ("login" in step["path"] or len(app["obtain"]) > 1) else "register"
             lines.append(f'{kind} = {{ path = {json.dumps(step["path"])}, method = {json.dumps(step["method"])}, '
-                         f"body = {{ {fields} }} }}")
+                         f"body = {toml_inline(body)} }}")
             if "token" in step:
                 lines.append(f'token = {{ json = {json.dumps(step["token"])} }}')
-        lines += ['send = { as = "bearer" }', ""]
+        lines += [f'send = {{ as = "bearer", scheme = {json.dumps(scheme)} }}', ""]
     return "\n".join(lines)
+
+
+def toml_inline(value: object) -> str:
+    """A JSON value as a TOML inline value (tables nest as inline tables)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(key)} = {toml_inline(item)}" for key, item in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_inline(item) for item in value) + "]"
+    if value is None:
+        raise ValueError("a null in a login body, which TOML cannot write")
+    return json.dumps(value)
 
 
 def probe(base: str, app: dict, credentials: list[str], output: Path) -> tuple[dict, str]:

@@ -36,6 +36,7 @@ class Accounts:
     logins: dict[str, int] = field(default_factory=dict)
     received: list[dict] = field(default_factory=list)
     token_lifetime: int = 1000  # requests a token serves before it expires (401)
+    scheme: str = "Bearer"  # the only `Authorization: <scheme> <token>` the API accepts
 
 
 SPEC = {
@@ -64,7 +65,7 @@ def accounts_app(state: Accounts) -> Flask:
 
     def user_of_token():
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        held = state.tokens.get(token) if scheme == "Bearer" else None
+        held = state.tokens.get(token) if scheme == state.scheme else None
         if held is None or held["uses"] >= state.token_lifetime:
             return None
         held["uses"] += 1
@@ -95,15 +96,27 @@ def accounts_app(state: Accounts) -> Flask:
     @app.post("/login")
     def login():
         body = request.get_json()
-        if not check(body.get("username"), body.get("password")):
-            return jsonify(error="wrong password"), 401
-        state.logins[body["username"]] = state.logins.get(body["username"], 0) + 1
-        token = secrets.token_urlsafe(24)
-        state.tokens[token] = {"user": body["username"], "uses": 0}
-        answer = {"access_token": token, "token_type": "bearer"}
+        answer, status = login_answer(body.get("username"), body.get("password"))
+        if status != 200:
+            return jsonify(answer), status
         if body.get("with_id"):
             answer["uid"] = state.users[body["username"]]["id"]
         return jsonify(answer)
+
+    @app.post("/users/login")
+    def enveloped_login():
+        """A RealWorld-style login: the credentials and the answer are wrapped in `user`."""
+        sent = (request.get_json() or {}).get("user") or {}
+        answer, status = login_answer(sent.get("username"), sent.get("password"))
+        return jsonify(user={"token": answer["access_token"]} if status == 200 else answer), status
+
+    def login_answer(username, password) -> tuple[dict, int]:
+        if not check(username, password):
+            return {"error": "wrong password"}, 401
+        state.logins[username] = state.logins.get(username, 0) + 1
+        token = secrets.token_urlsafe(24)
+        state.tokens[token] = {"user": username, "uses": 0}
+        return {"access_token": token, "token_type": "bearer"}, 200
 
     @app.get("/login-form")
     def login_form():
@@ -217,6 +230,25 @@ def test_json_login_issues_a_bearer_token_and_the_id_comes_from_the_answer(accou
         assert http.user_id("alice") == 101  # from the login's answer, at the pointer given
         assert http.user_id("bob") is None  # nothing said it: the engine looks for a /me operation
         assert http.request("GET", "/me", identity=None).status_code == 401
+    finally:
+        http.close()
+
+
+def test_a_nested_json_login_and_a_token_sent_under_another_scheme(accounts, passwords, tmp_path):
+    state, url = accounts
+    state.scheme = "Token"  # `Authorization: Token <jwt>`, as the RealWorld backends want it
+    path = configure(tmp_path, "".join(f"""
+[probe.identities.{name}]
+login = {{ path = "/users/login", body = {{ user = {{ username = "{name}", password = "${{{name.upper()}_PASSWORD}}" }} }} }}
+token = {{ json = "/user/token" }}
+send = {{ as = "bearer", scheme = "Token" }}
+""" for name in ("alice", "bob")))
+    http = logged_in(url, path)
+    try:
+        assert state.logins == {"alice": 1, "bob": 1}
+        assert http.headers("alice")["Authorization"].startswith("Token ")
+        assert http.request("GET", "/me", identity="alice").json()["name"] == "alice"
+        assert http.request("GET", "/me", identity="bob").json()["name"] == "bob"
     finally:
         http.close()
 
@@ -440,6 +472,10 @@ def test_form_and_multipart_bodies_arrive_as_the_spec_declares(accounts, passwor
     ('[probe]\nidentity = {}\n', "identity: unknown key"),
     ('[probe.identities.alice]\nheader = "Host: ${ALICE_PASSWORD}"\n', "the Host header cannot carry credentials"),
     ('[probe\n', "not valid TOML"),
+    ('[probe.identities.alice]\nlogin = { path = "/login", encoding = "form", body = { user = { a = "1" } } }\n'
+     'token = { json = "/t" }\n', "identities.alice.login: body.user: a form body is flat"),
+    ('[probe.identities.alice]\nheader = "X-Key: 1"\n[probe.identities.bob]\nlogin = { path = "/login" }\n'
+     'token = { json = "/t" }\nsend = { scheme = "Token x" }\n', "identities.bob.send.scheme: `scheme` is one word"),
 ])
 def test_configuration_errors_are_one_line_usage_errors_without_secrets(text, error, passwords, tmp_path):
     path = configure(tmp_path, text)

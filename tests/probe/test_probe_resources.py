@@ -7,10 +7,11 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
 import pytest
+from local_api import Api
+from local_api import json_content as _json
 from rich.console import Console
 
 from plumbline.findings import FindingsDocument
@@ -89,56 +90,6 @@ def test_a_2xx_that_says_it_failed_is_not_a_success():
 
 
 # ---- behaviour against small local APIs -------------------------------------------------------------
-
-
-class Api:
-    """A threaded local HTTP API: `handle(method, path, body) -> (status, body)`; serves `spec` at /openapi.json."""
-
-    def __init__(self, spec: dict, handle, *, with_headers: bool = False) -> None:
-        """`with_headers`: `handle` also takes the request's headers (to know the caller)."""
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if self.path == "/openapi.json":
-                    status, answer = 200, spec
-                else:
-                    arguments = (self.command, self.path, json.loads(raw) if raw else None)
-                    status, answer = handle(*arguments, self.headers) if with_headers else handle(*arguments)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = do_PUT = _any
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        owner.spec = spec
-
-    def probe(self, rules: set[str], *, active: bool = True) -> FindingsDocument:
-        http = Http(self.url, {"alice": Identity("alice", "Authorization", "Bearer alice-token-1234")})
-        try:
-            return Probe(parse(self.spec), http, active=active, selected=rules).run()
-        finally:
-            http.close()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _json(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
 
 
 ITEMS = {"openapi": "3.0.0", "info": {"title": "items", "version": "1"}, "paths": {

@@ -40,6 +40,7 @@ NOBODY = "<nobody>"  # requests sent without credentials because the operation n
 IDENTITY_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
 HEADER_VALUE = re.compile(r"[\x20-\x7e\t]{1,8192}")
+AUTH_SCHEME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")  # an HTTP authentication scheme: a token (RFC 9110)
 # Headers that frame or route the request: an identity cannot set them.
 FRAMING_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "te", "upgrade", "keep-alive",
                    "trailer", "expect", "content-encoding"}
@@ -174,19 +175,30 @@ class Csrf(ConfigModel):
         return self
 
 
+Scalar = str | int | float | bool | None
+
+
 class Step(ConfigModel):
     """One request of a login flow: registration or login."""
 
     path: str
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
     encoding: Literal["json", "form", "multipart"] = "json"
-    body: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    body: dict[str, Scalar | dict[str, Any] | list[Any]] = Field(default_factory=dict)
     csrf: Csrf | None = None
 
     @field_validator("path")
     @classmethod
     def _on_target(cls, path: str) -> str:
         return _path(path)
+
+    @model_validator(mode="after")
+    def _flat_unless_json(self) -> Step:
+        """A JSON body may nest (`{"user": {"email": ...}}`); a form's fields are text."""
+        nested = next((key for key, value in self.body.items() if isinstance(value, (dict, list))), None)
+        if nested is not None and self.encoding != "json":
+            raise ValueError(f"body.{nested}: a {self.encoding} body is flat (only a JSON body may nest)")
+        return self
 
     @property
     def media_type(self) -> str:
@@ -211,11 +223,19 @@ class TokenAt(ConfigModel):
 
 
 class SendAs(ConfigModel):
-    """How the token goes back: `Authorization: Bearer`, a custom header, or a cookie (by default the whole
-    session cookie jar the login left)."""
+    """How the token goes back: `Authorization: Bearer` (or another scheme: `Token`, `JWT`), a custom header,
+    or a cookie (by default the whole session cookie jar the login left)."""
 
     kind: Literal["bearer", "header", "cookie"] = Field("bearer", alias="as")
     name: str | None = None  # the header's name, or the cookie's
+    scheme: str = "Bearer"  # with `as = "bearer"`: the word before the token in `Authorization: <scheme> <token>`
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, scheme: str) -> str:
+        if not AUTH_SCHEME.fullmatch(scheme):
+            raise ValueError("`scheme` is one word such as Bearer or Token (an HTTP token: no blank)")
+        return scheme
 
     @model_validator(mode="after")
     def _named(self) -> SendAs:
@@ -298,7 +318,7 @@ class Login(Auth):
                 headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in jar.items())
         elif self._token is not None:
             if send.kind == "bearer":
-                headers["Authorization"] = f"Bearer {self._token}"
+                headers["Authorization"] = f"{send.scheme} {self._token}"
             elif send.kind == "cookie":
                 headers["Cookie"] = f"{send.name or self.spec.token.cookie or 'session'}={self._token}"
             else:

@@ -13,6 +13,8 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from plumbline.jsonpointer import pointer  # noqa: F401  (the probe reads pointers through this module)
+
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -103,16 +105,3 @@ def _depth_within(value: Any, limit: int) -> bool:
                 return False
             pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return True
-
-
-def pointer(value: Any, path: str) -> Any:
-    """The JSON pointer `path` (RFC 6901: `/items/0/id`, `~1` for `/`) in `value`, or None."""
-    for part in path.strip("/").split("/") if path.strip("/") else []:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value

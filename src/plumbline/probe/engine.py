@@ -27,10 +27,17 @@ from plumbline.findings import (
     Severity,
     ToolError,
 )
-from plumbline.probe.http import BudgetExhausted, Http, TargetError, json_of
+from plumbline.probe.http import ANONYMOUS, BudgetExhausted, Http, TargetError, json_of
 from plumbline.probe.origin import fill_path
-from plumbline.probe.resources import Resource, Sightings
-from plumbline.probe.spec import Link, Operation, Spec, example_of
+from plumbline.probe.resources import (
+    Resource,
+    Sightings,
+    family,
+    items_of,
+    unwrap,
+    with_fields,
+)
+from plumbline.probe.spec import Link, Operation, Spec, enveloped, example_of
 from plumbline.rules import get as rule
 from plumbline.vocabulary import IDENTITY, ME_PATH, REFUSAL, is_owner, is_reference
 
@@ -82,6 +89,7 @@ class Probe:
     _coverage: dict[tuple[str, str], Coverage] = field(default_factory=dict)
     _check: Check | None = None
     _discovered: bool = False
+    _refusing: dict[str, str] | None = None  # resource family -> the GET that refused a request without credentials
 
     # ---- identities ----------------------------------------------------------------------------
 
@@ -150,9 +158,13 @@ class Probe:
     def create(self, creator: Operation, identity: str, overrides: dict | None = None) -> Resource | None:
         body = unique(example_of(creator.body_schema or {}) if creator.body_example is None else creator.body_example,
                       creator.body_schema)
-        if isinstance(body, dict) and overrides:
-            body = {**body, **overrides}
-        call = self.fill(creator, body=body, given=self.owner_values(creator, identity))
+        if overrides:
+            body = with_fields(body, overrides)
+        given = self.owner_values(creator, identity)
+        call = self.fill(creator, body=body, given=given)
+        if creator.named_by and creator.named_by not in given:  # a new name, not one seen: `POST /items/{name}`
+            name = unique_string(str(call.path_values.get(creator.named_by) or "plumbline"))
+            call = self.fill(creator, body=body, given={**given, creator.named_by: name})
         response = self.send(call, identity)
         if not succeeded(response):
             return None
@@ -188,7 +200,7 @@ class Probe:
         path = fill_path(operation.path, path_values)
         if body is None and (operation.body_schema or operation.body_example is not None):
             body = operation.body_example if operation.body_example is not None else example_of(operation.body_schema)
-            body = self._references_seen(operation, json.loads(json.dumps(body)))
+        body = self._references_seen(operation, json.loads(json.dumps(body)))
         if isinstance(body, dict) and body_values:
             body = {**body, **body_values}
         weakest = next((s for s in ("generated", "found", "seeded", "created", "given") if s in sources), "")
@@ -219,16 +231,18 @@ class Probe:
 
     def _references_seen(self, operation: Operation, body: Any) -> Any:
         """The example body with the fields that name another object (`product_id`, `to_account`, `code`) set to
-        a value seen in an earlier answer, where the spec gives no value of its own."""
-        if not isinstance(body, dict) or operation.body_given:
+        a value seen in an earlier answer, where the spec gives no value of its own (inside an envelope too)."""
+        inner = unwrap(body)
+        if not isinstance(inner, dict) or operation.body_given:
             return body
-        properties = (operation.body_schema or {}).get("properties") or {}
-        for name in body:
-            rules = properties.get(name) if isinstance(properties.get(name), dict) else {}
-            if is_reference(name) and not any(k in rules for k in ("example", "examples", "default", "enum", "const")):
+        properties = enveloped(operation.body_schema)[1].get("properties") or {}
+        for name in inner:
+            rules = properties.get(name)
+            if isinstance(rules, dict) and is_reference(name) and not any(
+                    k in rules for k in ("example", "examples", "default", "enum", "const")):
                 seen = self.sightings.for_input(name, operation.path)
                 if seen:
-                    body[name] = seen[0]
+                    inner[name] = seen[0]
         return body
 
     def discover(self) -> None:
@@ -251,14 +265,51 @@ class Probe:
             self.sightings.record(call.operation, _json(response))
         return response
 
+    def listing(self, creator: Operation) -> Operation | None:
+        """The GET of the collection `creator` adds to (`GET /articles/{slug}/comments` for its POST)."""
+        return next((op for op in self.spec.operations if op.method == "GET" and op.path == creator.path), None)
+
+    def readable(self, creator: Operation) -> bool:
+        """Whether what `creator` makes can be read back: by a linked GET, or in its collection's listing."""
+        return self.reader(creator) is not None or self.listing(creator) is not None
+
     def read(self, resource: Resource, identity: str | None = None) -> tuple[int, Any]:
+        """The object as a linked GET shows it, else as its collection's listing does; (0, None) without either."""
         found = self.reader(resource.creator) if resource.creator else None
-        if found is None:
+        if found is not None:
+            operation, link = found
+            response = self.send(self.fill(operation, [(link, resource)]), identity or resource.owner)
+            return response.status_code, _json(response)
+        listing = self.listing(resource.creator) if resource.creator else None
+        if listing is None:
             return 0, None
-        operation, link = found
-        call = self.fill(operation, [(link, resource)])
-        response = self.send(call, identity or resource.owner)
-        return response.status_code, _json(response)
+        response = self.send(self.fill(listing, given=resource.path_values), identity or resource.owner)
+        return response.status_code, resource.find_in(items_of(_json(response)))
+
+    # ---- who sends what ------------------------------------------------------------------------
+
+    def needs_credentials(self, operation: Operation) -> bool:
+        """Whether `operation` needs credentials: its spec says so or, in a spec that says nothing about
+        security, an operation of the same resource family refuses a GET without credentials (`hinted_by`)."""
+        if operation.secured:
+            return True
+        return not self.spec.declares_security and self.hinted_by(operation) is not None
+
+    def hinted_by(self, operation: Operation) -> str | None:
+        """In a spec without `security`: the GET of `operation`'s resource family that answered 401 or 403 to a
+        request without credentials (each GET is asked once per run), or None."""
+        if self._refusing is None:
+            self._refusing = {}
+            for read in self.spec.operations:
+                if read.method == "GET" and family(read.path) not in self._refusing and self.send(
+                        self.fill(read), ANONYMOUS).status_code in (401, 403):
+                    self._refusing[family(read.path)] = str(read)
+        return self._refusing.get(family(operation.path))
+
+    def caller(self, operation: Operation) -> str | None:
+        """Who sends `operation` for the checks that do not compare identities: the first identity when it needs
+        credentials or when the spec does not say (credentials do no harm), else nobody."""
+        return self.owner if self.needs_credentials(operation) or not self.spec.declares_security else None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -361,9 +412,12 @@ def unique(value: Any, schema: dict | None = None) -> Any:
     """The example with its free-text strings made unique, so that repeated creates do not collide.
 
     Strings the schema constrains (enum, const, format, pattern) are left as they are, and a suffix never
-    takes a string past its maxLength."""
+    takes a string past its maxLength. Inside an envelope (`{"user": {...}}`) the enveloped object's are."""
     if not isinstance(value, dict):
         return value
+    if unwrap(value) is not value:
+        (key, inner), (_, inner_schema) = next(iter(value.items())), enveloped(schema)
+        return {key: unique(inner, inner_schema)}
     token = secrets.token_hex(4)
     properties = (schema or {}).get("properties") or {}
     result = {}
@@ -372,6 +426,11 @@ def unique(value: Any, schema: dict | None = None) -> Any:
         constrained = any(k in rules for k in ("enum", "const", "format")) and "@" not in str(item)
         result[key] = item if not isinstance(item, str) or constrained else _unique_string(item, token, rules)
     return result
+
+
+def unique_string(value: str, schema: dict | None = None) -> str:
+    """`value` made unique for this run, as `unique` makes a body's strings (a name given in a path)."""
+    return _unique_string(value, secrets.token_hex(4), schema or {})
 
 
 def _unique_string(value: str, token: str, rules: dict) -> str:

@@ -65,6 +65,17 @@ class Resource:
             return self.headers.get(name)
         return None
 
+    def find_in(self, items: list[dict]) -> dict | None:
+        """This object among listed ones: the one with the id its create answered, else the one that shows
+        every string it was sent with (an object named by its title or username)."""
+        made = unwrap(self.response)
+        key = made.get("id") if isinstance(made, dict) else None
+        if key is not None:
+            return next((item for item in items if item.get("id") == key), None)
+        sent = unwrap(self.sent)
+        strings = {k: v for k, v in sent.items() if isinstance(v, str)} if isinstance(sent, dict) else {}
+        return next((item for item in items if strings and all(item.get(k) == v for k, v in strings.items())), None)
+
 
 def family(path: str) -> str:
     """The resource family of a path: the noun of the collection it addresses.
@@ -78,6 +89,24 @@ def family(path: str) -> str:
         return noun(addressed[-1])
     literal = [s for s in segments if not s.startswith("{")]
     return noun(literal[0]) if literal else ""
+
+
+def unwrap(value: Any) -> Any:
+    """The object inside a single-key envelope (`{"article": {...}}` -> `{...}`), else `value` itself: many APIs
+    wrap each object they send and receive in one property named after it."""
+    if isinstance(value, dict) and len(value) == 1:
+        inner = next(iter(value.values()))
+        if isinstance(inner, dict) and inner:
+            return inner
+    return value
+
+
+def with_fields(body: Any, fields: dict[str, Any]) -> Any:
+    """`body` with `fields` set, inside its envelope (`{"article": {...}}`) when it has one."""
+    inner = unwrap(body)
+    if inner is not body:
+        return {next(iter(body)): {**inner, **fields}}
+    return {**body, **fields} if isinstance(body, dict) else body
 
 
 def items_of(body: Any) -> list[dict]:

@@ -97,6 +97,13 @@ class Operation:
         return self.method == "POST" and ("201" in self.responses or self.makes_items)
 
     @property
+    def named_by(self) -> str | None:
+        """The string path parameter that names the object this create makes (`POST /items/{name}`), if any."""
+        last = self.path_parameters[-1] if self.creates and self.path_parameters else None
+        named = last is not None and self.path.rstrip("/").endswith("{" + last.name + "}")
+        return last.name if named and (last.schema or {}).get("type", "string") == "string" else None
+
+    @property
     def created_schema(self) -> dict:
         """The JSON schema of the created object's answer (201, else 200)."""
         return self.responses.get("201") or self.responses.get("200") or {}
@@ -117,6 +124,7 @@ class Spec:
     version: str
     operations: list[Operation]  # fixed once the Spec is made
     notes: list[str] = field(default_factory=list)  # what was left out of the document, and why
+    declares_security: bool = True  # whether the document says anywhere which operations need credentials
 
     def __post_init__(self) -> None:
         self._by_id: dict[str, Operation] = {}
@@ -255,10 +263,18 @@ def parse(document: Any, source: str = "spec") -> Spec:
     _mark_collection_posts(operations)
     info = document.get("info") if isinstance(document.get("info"), dict) else {}
     spec = Spec(title=str(info.get("title", ""))[:200], version=version, operations=operations,
-                notes=_notes(refused, beyond))
+                notes=_notes(refused, beyond), declares_security=_declares_security(document, paths))
     if not any(op.links for op in operations):
         infer_links(spec)
     return spec
+
+
+def _declares_security(document: dict, paths: dict) -> bool:
+    """Whether the document says anywhere who may call what: a top-level or per-operation `security`. A spec
+    generated from code that declares none says nothing about credentials (not that none are needed)."""
+    return "security" in document or any(
+        isinstance(item, dict) and isinstance(item.get(method), dict) and "security" in item[method]
+        for item in paths.values() for method in METHODS)
 
 
 def _mark_collection_posts(operations: list[Operation]) -> None:
@@ -440,8 +456,9 @@ class _Schemas:
         for key in ("format", "pattern"):
             if isinstance(node.get(key), str):
                 schema[key] = node[key]
-        if isinstance(node.get("nullable"), bool):
-            schema["nullable"] = node["nullable"]
+        for key in ("nullable", "readOnly", "writeOnly"):
+            if isinstance(node.get(key), bool):
+                schema[key] = node[key]
         return schema
 
 
@@ -453,7 +470,8 @@ def _finite(value: Any) -> bool:
 
 
 def example_of(schema: dict, name: str = "") -> Any:
-    """A value valid for `schema`: its example, default or first enum value, else one built from its type.
+    """A value valid for `schema` as a request sends it: its example, default or first enum value, else one
+    built from its type, without the properties the schema marks `readOnly` (an API may refuse them).
     At most MAX_GENERATED_NODES values are built, strings at most MAX_GENERATED_STRING long."""
     return _Generator().value(schema, 0, name)
 
@@ -489,7 +507,8 @@ class _Generator:
             properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
             required = schema.get("required") if isinstance(schema.get("required"), list) else []
             required = required or list(properties)  # no required list (or an empty one): fill every property
-            return {key: self.value(sub, depth + 1, key) for key, sub in properties.items() if key in required}
+            return {key: self.value(sub, depth + 1, key) for key, sub in properties.items()
+                    if key in required and not (isinstance(sub, dict) and sub.get("readOnly"))}
         if kind == "array":
             return [self.value(schema.get("items") or {}, depth + 1)]
         if kind == "integer":
@@ -532,16 +551,32 @@ def _string(schema: dict, name: str = "") -> str:
 # ---- links -----------------------------------------------------------------------------------------
 
 
+def enveloped(schema: dict | None) -> tuple[str, dict]:
+    """The object schema inside a single-property envelope (`{"article": {...}}`) and the JSON pointer prefix
+    to it (`/article`); ("", schema) when the schema is not an envelope."""
+    properties = (schema or {}).get("properties") or {}
+    if len(properties) == 1:
+        name, inner = next(iter(properties.items()))
+        if isinstance(inner, dict) and isinstance(inner.get("properties"), dict) and inner["properties"]:
+            return "/" + name.replace("~", "~0").replace("/", "~1"), inner
+    return "", schema or {}
+
+
 def infer_links(spec: Spec) -> None:
-    """Links for a spec that declares none: creating operations' id fields -> operations under the collection.
+    """Links for a spec that declares none: creating operations' id fields -> operations under the collection,
+    and a create that names its object by its own path (`POST /items/{name}`) -> the operations on that path.
 
     Creators are indexed by collection and by the noun they create, so the work is linear in the spec."""
     by_collection: dict[str, list[tuple[Operation, str]]] = {}
     by_noun: dict[str, list[tuple[Operation, str]]] = {}
+    by_own_path: dict[str, Operation] = {}
     for creator in (op for op in spec.operations if op.creates):
-        schema = creator.created_schema
+        prefix, schema = enveloped(creator.created_schema)
         id_field = next((f for f in schema.get("properties") or {} if f == "id" or f.endswith("_id")), None)
-        expression = f"$response.body#/{id_field}" if id_field else "$response.header.Location"
+        expression = f"$response.body#{prefix}/{id_field}" if id_field else "$response.header.Location"
+        if creator.path.rstrip("/").endswith("}"):
+            by_own_path.setdefault(creator.path.rstrip("/"), creator)
+            continue
         collection = creator.path.rstrip("/")
         by_collection.setdefault(collection, []).append((creator, expression))
         by_noun.setdefault(collection.rsplit("/", 1)[-1].rstrip("s"), []).append((creator, expression))
@@ -557,6 +592,11 @@ def infer_links(spec: Spec) -> None:
                             _naming_expression(creator, parameter.name, expression)
         for creator, expression, parameters in found.values():
             creator.links.append(Link(target.operation_id, parameters, {}, inferred=True))
+        named_by_path = by_own_path.get(target.path.rstrip("/"))
+        if named_by_path is not None and named_by_path is not target:
+            named_by_path.links.append(Link(target.operation_id, {p.name: f"$request.path.{p.name}"
+                                                                  for p in target.path_parameters}, {},
+                                            inferred=True))
         for name in (target.body_schema or {}).get("properties") or {}:
             matched: set[int] = set()
             for noun in _nouns_named_by(name):
@@ -568,11 +608,14 @@ def infer_links(spec: Spec) -> None:
 
 def _naming_expression(creator: Operation, parameter: str, id_expression: str) -> str:
     """How a created object fills path parameter `parameter`: the answer's property of that name, else the
-    request's (an object named by its title or username), else the answer's id or Location."""
-    if parameter in (creator.created_schema.get("properties") or {}):
-        return f"$response.body#/{parameter}"
-    if parameter in ((creator.body_schema or {}).get("properties") or {}):
-        return f"$request.body#/{parameter}"
+    request's (an object named by its title or username), else the answer's id or Location; inside an
+    envelope (`{"article": {"slug": ...}}`) where there is one."""
+    answer, answer_schema = enveloped(creator.created_schema)
+    if parameter in (answer_schema.get("properties") or {}):
+        return f"$response.body#{answer}/{parameter}"
+    sent, sent_schema = enveloped(creator.body_schema)
+    if parameter in (sent_schema.get("properties") or {}):
+        return f"$request.body#{sent}/{parameter}"
     return id_expression
 
 

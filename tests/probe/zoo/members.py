@@ -11,7 +11,7 @@ Vulnerable twin: registration checks that the username is free, then inserts, in
 no UNIQUE constraint, so a burst of one registration stores several members of that name; a ticket number
 is read and written back + 1 in another transaction, so concurrent calls lose increments (and hand out the
 same number twice). Hardened twin: UNIQUE (username) with `ON CONFLICT DO NOTHING` (a duplicate answers
-200 "already exists" and stores nothing), `next_ticket = next_ticket + 1 ... RETURNING` retried on 40001.
+200 "already exists" and stores nothing), it and `next_ticket = next_ticket + 1 ... RETURNING` retried on 40001.
 """
 
 from __future__ import annotations
@@ -115,12 +115,14 @@ def build(twin: str, backends: Backends) -> Built:
     @app.post("/members")
     def register():
         fields = json_body(MEMBER_IN)
+        if hardened:  # at SERIALIZABLE even ON CONFLICT DO NOTHING can be refused with 40001: retried
+            hashed = password_hash(fields)
+            row = run_transaction(pool, lambda conn: conn.execute(
+                "INSERT INTO members (username, display_name, password_hash) VALUES (%s, %s, %s)"
+                " ON CONFLICT (username) DO NOTHING RETURNING id",
+                (fields["username"], fields["display_name"], hashed)).fetchone())
+            return jsonify(status="registered" if row else "already exists")
         with pool.connection() as conn:
-            if hardened:
-                row = conn.execute("INSERT INTO members (username, display_name, password_hash) VALUES (%s, %s, %s)"
-                                   " ON CONFLICT (username) DO NOTHING RETURNING id",
-                                   (fields["username"], fields["display_name"], password_hash(fields))).fetchone()
-                return jsonify(status="registered" if row else "already exists")
             # Duplicate create: the check and the insert (after hashing the password) are separate transactions and
             # no constraint backs them.
             if conn.execute("SELECT 1 FROM members WHERE username = %s", (fields["username"],)).fetchone():

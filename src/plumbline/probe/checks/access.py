@@ -25,7 +25,7 @@ from plumbline.probe.engine import (
 )
 from plumbline.probe.http import ANONYMOUS, GARBAGE
 from plumbline.probe.origin import fill_path
-from plumbline.probe.resources import SOURCE_NOTES, items_of
+from plumbline.probe.resources import SOURCE_NOTES, items_of, unwrap
 from plumbline.probe.spec import Operation
 from plumbline.vocabulary import (
     is_owner,
@@ -94,6 +94,9 @@ def _report_if_shared(probe: Probe, call, owner: str, mine, other: str, theirs, 
 
 @check("PL405", active=True, identities=2, applies=lambda op: is_action(op) and bool(op.path_parameters))
 def cross_identity_writes(probe: Probe) -> None:
+    """The other identity acts on a fresh object of the owner's. Not cross-identity access: what anyone does
+    without credentials (PL406's concern), a transfer that only credits the owner, and a counter that only
+    goes up on an object shared by design (a clap on a post that everyone is listed)."""
     owner, other = probe.identities[:2]
     for creator, action, links in actions(probe):
         prepared = action_on_new_object(probe, creator, action, links, owner, partner_owner=other)
@@ -102,21 +105,35 @@ def cross_identity_writes(probe: Probe) -> None:
         call, subject = prepared
         probe.ran(action, SOURCE_NOTES[subject.source])
         _, before = probe.read(subject)
+        if ok(probe.send(call, ANONYMOUS).status_code) and probe.read(subject)[1] != before:
+            probe.ran(action, "anyone changes it without credentials: not a matter of identities")
+            continue
         response = probe.send(call, other)
         _, after = probe.read(subject)
         if not ok(response.status_code) or after == before:
             continue
         old = numbers(before)
         changes = {k: (old.get(k), v) for k, v in numbers(after).items() if old.get(k) != v}
-        only_credited = changes and len(links) > 1 and all(
+        only_raised = bool(changes) and all(
             b is not None and a > b for b, a in changes.values())
-        if only_credited:
-            continue  # the other identity moved its own value into the owner's object: a business flow, not BOLA
+        if only_raised and (len(links) > 1 or _shared_by_design(probe, creator, subject, other)):
+            continue  # a credit to the owner's object, or a clap or like on a public one: a business flow, not BOLA
         probe.report("PL405", call, f"{other} changed {owner}'s object through {action}: "
                      f"{response.status_code}, and {owner}'s read-back changed",
                      evidence={"owner": owner, "other": other, "before": before, "after": after,
                                "response": probe.http.redact(answer_of(response)),
                                "reproducer": reproducer(probe, call, other)})
+
+
+def _shared_by_design(probe: Probe, creator: Operation, subject: Resource, other: str) -> bool:
+    """Whether the object is public: its linked GET shows it without credentials, or its collection's
+    listing shows it to the other identity."""
+    found = probe.reader(creator)
+    if found is None:
+        return False
+    call = probe.fill(found[0], [(found[1], subject)])
+    mine = probe.send(call, subject.owner)
+    return ok(mine.status_code) and _public(probe, call, answer_of(mine), other)
 
 
 def _shared_with(probe: Probe, call: Call, mine, theirs, other: str) -> bool:
@@ -125,10 +142,15 @@ def _shared_with(probe: Probe, call: Call, mine, theirs, other: str) -> bool:
     by design, not another user's (PL406 judges operations that the spec says need credentials)."""
     if not (ok(theirs.status_code) and ok(mine.status_code) and _same_object(answer_of(mine), answer_of(theirs))):
         return False
+    return not _public(probe, call, answer_of(mine), other)
+
+
+def _public(probe: Probe, call: Call, mine: Any, who: str) -> bool:
+    """Whether the object `call` reads is shown without credentials, or listed to `who`."""
     anyone = probe.send(call, ANONYMOUS)
-    if ok(anyone.status_code) and _same_object(answer_of(mine), answer_of(anyone)):
-        return False
-    return not _listed_to(probe, call, answer_of(mine), other)
+    if ok(anyone.status_code) and _same_object(mine, answer_of(anyone)):
+        return True
+    return _listed_to(probe, call, mine, who)
 
 
 def _listed_to(probe: Probe, call: Call, mine: Any, who: str) -> bool:
@@ -143,11 +165,14 @@ def _listed_to(probe: Probe, call: Call, mine: Any, who: str) -> bool:
         return False
     key = call.path_values.get(call.operation.path_parameters[-1].name)
     listed = probe.send(Call(listing, fill_path(listing.path, values), {}, None, path_values=values), who)
-    return ok(listed.status_code) and any(key in item.values() and _same_object(mine, item)
+    return ok(listed.status_code) and any(key in item.values() and _same_object(unwrap(mine), item)
                                           for item in items_of(answer_of(listed)))
 
 
 def _same_object(mine: Any, theirs: Any) -> bool:
+    """Whether two answers show one object: equal, or sharing at least two non-empty values (inside an
+    envelope, `{"article": {...}}`, too)."""
+    mine, theirs = unwrap(mine), unwrap(theirs)
     if mine == theirs and mine not in (None, "", [], {}):
         return True
     if isinstance(mine, dict) and isinstance(theirs, dict):
@@ -161,10 +186,12 @@ def _same_object(mine: Any, theirs: Any) -> bool:
 
 @check("PL406", active=False, applies=lambda op: op.secured and op.safe)
 def unauthenticated_access(probe: Probe) -> None:
+    """Operations that need credentials (the spec says so or, in a spec that says nothing of security, a GET of
+    the same resource refuses a request without them) sent without any and with a garbage token."""
     owner = probe.owner
     resources: dict[str, Resource | None] = {}
     for operation in probe.spec.operations:
-        if not operation.secured or not operation.safe and not probe.active:
+        if not operation.safe and not probe.active or not probe.needs_credentials(operation):
             continue
         call = _call_with_resource(probe, operation, owner, resources)
         if call is None:
@@ -172,14 +199,19 @@ def unauthenticated_access(probe: Probe) -> None:
             continue
         probe.ran(operation, "a created object" if operation.path_parameters and call.path_values
                   and resources else "")
+        hint = None if operation.secured else probe.hinted_by(operation)
         for who in (ANONYMOUS, GARBAGE):
             response = probe.send(call, who)
             body = answer_of(response)
             if ok(response.status_code) and body not in (None, "", [], {}):
                 label = "without credentials" if who == ANONYMOUS else "with a garbage token"
-                probe.report("PL406", call, f"{operation} requires credentials in the spec but answers "
-                             f"{response.status_code} with data {label}",
-                             evidence={"response": probe.http.redact(body), "reproducer": reproducer(probe, call, None)})
+                needs = ("requires credentials in the spec" if hint is None else
+                         f"belongs to a resource that requires credentials ({hint} answers 401/403 without them)")
+                probe.report("PL406", call, f"{operation} {needs} but answers {response.status_code} with data "
+                             f"{label}", confidence="high" if hint is None else "medium",
+                             evidence={"response": probe.http.redact(body), "needs_credentials_because":
+                                       "the spec's security" if hint is None else f"{hint} refuses anonymous reads",
+                                       "reproducer": reproducer(probe, call, None)})
                 break
 
 

@@ -17,8 +17,9 @@ from plumbline.probe.engine import (
 )
 from plumbline.probe.http import ANONYMOUS, GARBAGE, json_of
 from plumbline.probe.origin import fill_path
-from plumbline.probe.resources import SOURCE_NOTES, items_of
-from plumbline.probe.spec import Link, Operation
+from plumbline.probe.resources import SOURCE_NOTES, items_of, unwrap
+from plumbline.probe.spec import Link, Operation, enveloped
+from plumbline.vocabulary import SIGN_UP_PATH, is_owner
 
 CHECKS: list[Check] = []
 
@@ -38,7 +39,12 @@ def check(*rule_ids: str, active: bool, applies: Callable[[Operation], bool], id
 
 
 def is_action(operation: Operation) -> bool:
-    return not operation.safe and not operation.creates
+    return not operation.safe and not operation.creates and not signs_up(operation)
+
+
+def signs_up(operation: Operation) -> bool:
+    """A registration (`POST /register`, `/auth/signup`): it makes an account, not a change to an object."""
+    return operation.method == "POST" and not operation.path_parameters and bool(SIGN_UP_PATH.search(operation.path))
 
 
 def is_read_of_one(operation: Operation) -> bool:
@@ -107,9 +113,10 @@ def burst(probe: Probe, call: Call, identity: str, size: int) -> tuple[list[int 
 
 
 def numeric_properties(operation: Operation) -> dict[str, dict]:
-    properties = (operation.body_schema or {}).get("properties") or {}
+    """The numeric properties of a write's body (inside its envelope when it has one)."""
+    properties = enveloped(operation.body_schema)[1].get("properties") or {}
     return {name: schema for name, schema in properties.items()
-            if isinstance(schema, dict) and schema.get("type") in ("integer", "number")}
+            if isinstance(schema, dict) and schema.get("type") in ("integer", "number") and not schema.get("readOnly")}
 
 
 def bounded(schema: dict, wanted: int) -> int:
@@ -121,7 +128,7 @@ def actions(probe: Probe) -> list[tuple[Operation, Operation, list[Link]]]:
     """(creator, action, links) for each state-changing operation on a created resource that can be read back."""
     found = []
     for creator in probe.creators():
-        if probe.reader(creator) is None:
+        if not probe.readable(creator):
             continue
         by_target: dict[str, list[Link]] = {}
         for target, link in probe.linked(creator):
@@ -159,36 +166,78 @@ class Target:
     note: str  # what the object is, for the coverage
 
 
-def existing_target(probe: Probe, action: Operation, identity: str | None, pick: int = 0) -> Target | str:
+def existing_target(probe: Probe, action: Operation, identity: str | None, pick: int = 0,
+                    given: dict[str, Any] | None = None) -> Target | str:
     """`action` on an object that already exists, or why there is none. `pick` > 0 asks for another object
-    seen in the answers so far, when there is one (each burst on an unspent object: a coupon, a seat)."""
-    call = probe.fill(action)
+    seen in the answers so far, when there is one (each burst on an unspent object: a coupon, a seat);
+    `given` sets path values (an object whose key an update changed)."""
+    call = probe.fill(action, given=given)
     if call.source == "generated":
         return NO_OBJECT
     if pick and action.path_parameters:
         name = action.path_parameters[-1].name
         seen = [v for v in probe.sightings.for_input(name, action.path) if v != call.path_values.get(name)]
         if seen:
-            call = probe.fill(action, given={name: seen[(pick - 1) % len(seen)]})
+            call = probe.fill(action, given={**(given or {}), name: seen[(pick - 1) % len(seen)]})
             call.source = "found"
+    key = call.path_values.get(action.path_parameters[-1].name) if action.path_parameters else None
     found = read_back(probe, action)
-    if found is None:
-        return "no read-back found"
-    reader, listed = found
-    values = {p.name: call.path_values.get(p.name) for p in reader.path_parameters}
-    if any(v is None for v in values.values()):
-        return "no read-back found"
-    read_call = Call(reader, fill_path(reader.path, values), {}, None, path_values=values)
-    key = call.path_values.get(action.path_parameters[-1].name) if listed and action.path_parameters else None
+    if found is not None:
+        reader, listed = found
+        values = {p.name: call.path_values.get(p.name) for p in reader.path_parameters}
+        if any(v is None for v in values.values()):
+            return "no read-back found"
+        shows = [Shown(Call(reader, fill_path(reader.path, values), {}, None, path_values=values), key, listed)]
+    else:
+        shows = reads_elsewhere(probe, action, key, identity) if key is not None else []
+        if not shows:
+            return "no read-back found"
 
     def read() -> Any:
-        body = answer_of(probe.send(read_call, identity))
-        if not listed:
-            return body
-        return next((item for item in items_of(body) if key in item.values()), None)
+        seen = {shown.call.operation.path: shown.show(probe.send(shown.call, identity)) for shown in shows}
+        return next(iter(seen.values())) if len(seen) == 1 else seen
 
     note = SOURCE_NOTES["singleton"] if not action.path_parameters else SOURCE_NOTES[call.source]
     return Target(call, read, note)
+
+
+@dataclass
+class Shown:
+    """A read that shows one object: the object itself, or the item of a listing that carries its key."""
+
+    call: Call
+    key: Any
+    listed: bool
+
+    def show(self, response) -> Any:
+        body = answer_of(response)
+        if not self.listed:
+            return body
+        return next((item for item in items_of(body) if self.key in item.values()), None)
+
+
+MAX_READS_ELSEWHERE = 4
+
+
+def reads_elsewhere(probe: Probe, action: Operation, key: Any, identity: str | None) -> list[Shown]:
+    """Reads of other resource families that show the object `action` works on (`/sweets` for
+    `/inventory/{id}/purchase`): every listing, and every GET of one object asked with the same key, whose
+    answer holds an object with that id. Several can: each is read, and the effect learnt tells which moved."""
+    found: list[Shown] = []
+    for reader in probe.spec.operations:
+        if reader.method != "GET" or len(reader.path_parameters) > 1 or any(
+                is_owner(p.name) for p in reader.parameters):
+            continue
+        given = {p.name: key for p in reader.path_parameters}
+        call = probe.fill(reader, given=given)
+        shown = Shown(call, key, listed=not given)
+        response = probe.send(call, identity)
+        body = shown.show(response) if ok(response.status_code) else None
+        if isinstance(unwrap(body), dict) and str(unwrap(body).get("id")) == str(key):
+            found.append(shown)
+            if len(found) == MAX_READS_ELSEWHERE:
+                break
+    return found
 
 
 def read_back(probe: Probe, action: Operation) -> tuple[Operation, bool] | None:

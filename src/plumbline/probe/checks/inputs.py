@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import uuid
 from typing import Any
 
 from plumbline.probe.checks.common import (
+    Target,
     action_on_new_object,
     actions,
     answer_of,
@@ -25,8 +28,8 @@ from plumbline.probe.engine import (
     unique,
 )
 from plumbline.probe.origin import fill_path
-from plumbline.probe.resources import SOURCE_NOTES, family
-from plumbline.probe.spec import Operation, example_of
+from plumbline.probe.resources import SOURCE_NOTES, family, unwrap, with_fields
+from plumbline.probe.spec import Operation, enveloped, example_of
 from plumbline.vocabulary import (
     OWNER_CANDIDATES,
     PRIVILEGED_VALUES,
@@ -61,7 +64,7 @@ def invalid_input(probe: Probe) -> None:
             merged = _merge_links(call, body)
             probe.ran(operation, SOURCE_NOTES[subject.source] if subject else "")
             before = probe.read(subject)[1] if subject else None
-            response = probe.send(call, identity if operation.secured else None, body=merged)
+            response = probe.send(call, probe.caller(operation), body=merged)
             if not ok(response.status_code):
                 continue
             after = probe.read(subject)[1] if subject else None
@@ -121,8 +124,8 @@ def _violations(operation: Operation) -> list[tuple[str, Any]]:
             low = sub.get("minimum", sub.get("exclusiveMinimum"))
             if isinstance(low, (int, float)) and not isinstance(low, bool):
                 cases.append((f"{name} below its minimum", {**valid, name: (low - 1) if low > 0 else -5}))
-            if typed:
-                cases.append((f"{name} as a string", {**valid, name: str(valid.get(name, 1))}))
+            if typed:  # not "12" for 12: a lenient parser reads the same number from it
+                cases.append((f"{name} as text", {**valid, name: "plumbline"}))
         elif kind == "string":
             if isinstance(sub.get("maxLength"), int) and sub["maxLength"] < 10_000:
                 cases.append((f"{name} longer than {sub['maxLength']}", {**valid, name: "x" * (sub["maxLength"] + 1)}))
@@ -139,81 +142,162 @@ def is_update(operation: Operation) -> bool:
 
 @check("PL408", active=True, applies=lambda op: op.creates or is_update(op))
 def mass_assignment(probe: Probe) -> None:
+    """Creates and updates sent with properties outside their schema, inside the body's envelope if it has
+    one, all together and, when the API refuses that, one kind at a time (one unknown property of a strict
+    kind must not hide another); reported when a read-back shows one of them stored."""
     owner = probe.owner
     other = probe.identities[1] if len(probe.identities) > 1 else None
     _updates_take_extras(probe, owner, other)
     for creator in probe.creators():
-        extras = injections(probe, creator, probe.user_id(other) if other else None)
-        if not extras or probe.reader(creator) is None:
-            probe.skipped(creator, "no read-back found" if extras else "no property to inject")
+        groups = injections(probe, creator, probe.user_id(other) if other else None)
+        if not groups or not probe.readable(creator):
+            probe.skipped(creator, "no read-back found" if groups else "no property to inject")
             continue
-        resource = probe.create(creator, owner, {**comfortable(creator), **extras})
-        if resource is None:
-            continue
-        probe.ran(creator, SOURCE_NOTES[resource.source])
-        readers = [owner] + ([other] if other else [])
-        stored: dict[str, Any] = {}
-        for who in readers:
-            status, body = probe.read(resource, who)
-            if ok(status) and isinstance(body, dict):
-                stored = {k: body[k] for k in extras if k in body and body[k] == extras[k]}
+        for attempt, extras in enumerate(_attempts(groups)):
+            resource = probe.create(creator, owner, {**comfortable(creator), **extras})
+            if resource is None:
+                continue
+            probe.ran(creator, SOURCE_NOTES[resource.source])
+            stored: dict[str, Any] = {}
+            for who in [owner] + ([other] if other else []):
+                status, body = probe.read(resource, who)
+                stored = stored_extras(body, extras) if ok(status) else {}
                 if stored:
                     break
-        if stored:
-            call = probe.fill(creator, body=resource.sent)
-            probe.report("PL408", call, f"{creator} accepted and stored properties outside its schema: "
-                         f"{', '.join(f'{k}={v!r}' for k, v in stored.items())}",
-                         evidence={"sent": resource.sent, "read_back": stored,
-                                   "reproducer": reproducer(probe, call, owner, body=resource.sent)})
+            if stored:
+                call = probe.fill(creator, body=resource.sent, given=resource.path_values)
+                probe.report("PL408", call, f"{creator} accepted and stored properties outside its schema: "
+                             f"{', '.join(f'{k}={v!r}' for k, v in stored.items())}",
+                             evidence={"sent": resource.sent, "read_back": stored,
+                                       "reproducer": reproducer(probe, call, owner, body=resource.sent)})
+            if stored or attempt == 0:
+                break  # shown, or every property was taken at once: no kind is left to try alone
 
 
 def _updates_take_extras(probe: Probe, owner: str | None, other: str | None) -> None:
     """PUT and PATCH on an object that exists (a singleton such as `PATCH /profile`, a seeded or seen object)
-    with properties outside their schema, read back by a GET of the same object."""
+    with properties outside their schema, read back by a GET of the same object. An update that moved the
+    object to another key (its `id` or `slug` rewritten) is read there, then moved back."""
     probe.discover()
     for update in filter(is_update, probe.spec.operations):
         target = existing_target(probe, update, owner)
-        extras = injections(probe, update, probe.user_id(other) if other else None)
-        if isinstance(target, str) or not extras or not isinstance(target.call.body, dict):
+        groups = injections(probe, update, probe.user_id(other) if other else None)
+        if isinstance(target, str) or not groups or not isinstance(target.call.body, dict):
             probe.skipped(update, target if isinstance(target, str) else "no property to inject")
             continue
-        body = {**target.call.body, **extras}
         probe.ran(update, target.note)
-        if not succeeded(probe.send(target.call, owner, body=body)):
+        for attempt, extras in enumerate(_attempts(groups)):
+            body = with_fields(target.call.body, extras)
+            if not succeeded(probe.send(target.call, owner, body=body)):
+                continue
+            stored, moved = stored_extras(target.read(), extras), _moved(probe, update, target, extras, owner)
+            if moved is not None:
+                stored = stored or stored_extras(moved.read(), extras)
+                probe.send(moved.call, owner, body=with_fields(target.call.body, dict(target.call.path_values)))
+            if stored:
+                probe.report("PL408", target.call, f"{update} accepted and stored properties outside its schema: "
+                             f"{', '.join(f'{k}={v!r}' for k, v in stored.items())}",
+                             evidence={"sent": body, "read_back": stored,
+                                       "reproducer": reproducer(probe, target.call, owner, body=body)})
+            if stored or attempt == 0:
+                break  # shown, or every property was taken at once: no kind is left to try alone
+
+
+def _moved(probe: Probe, update: Operation, target: Target, extras: dict, owner: str | None) -> Target | None:
+    """The object under its new key when an injected property renamed it and its old key no longer reads."""
+    keys = {p.name: extras[p.name] for p in update.path_parameters if p.name in extras}
+    if not keys and "id" in extras and update.path_parameters:
+        keys = {update.path_parameters[-1].name: extras["id"]}
+    if not keys or target.read() not in (None, "", {}):
+        return None
+    moved = existing_target(probe, update, owner, given=keys)
+    return moved if not isinstance(moved, str) else None
+
+
+def _attempts(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every injected property at once, then, when the API refuses that, each kind alone."""
+    merged = {k: v for group in groups for k, v in group.items()}
+    return [merged] + (groups if len(groups) > 1 else [])
+
+
+def stored_extras(read_back: Any, extras: dict[str, Any]) -> dict[str, Any]:
+    """The injected properties that the read-back shows with the value sent (a date as the API formats it)."""
+    shown = unwrap(read_back)
+    if not isinstance(shown, dict):
+        return {}
+    return {k: shown[k] for k, v in extras.items() if k in shown and _same_value(v, shown[k])}
+
+
+def _same_value(sent: Any, shown: Any) -> bool:
+    if sent == shown:
+        return True
+    if isinstance(sent, str) and isinstance(shown, str) and INJECTED_DATE.match(sent):
+        return shown[:19].replace(" ", "T") == sent[:19]
+    return False
+
+
+INJECTED_DATE = re.compile(r"2001-02-03(T04:05:06)?")
+
+
+def injections(probe: Probe, operation: Operation, other_id: Any) -> list[dict[str, Any]]:
+    """Properties the write's schema omits, in groups of one kind, with the value that would show they were
+    stored: privileged names (`role`, `is_admin`, `price`...); owner references set to the other identity's id;
+    whatever the same resource's answers show but the write does not take (a readable `createdAt`, `version`),
+    with a value of its type that the API would not choose itself; and, alone, those that name the object in the
+    path (`slug`, `id`: an API may read them instead of the path's). Inside envelopes throughout."""
+    properties = enveloped(operation.body_schema)[1].get("properties") or {}
+    declared = {name for name, sub in properties.items() if not (isinstance(sub, dict) and sub.get("readOnly"))}
+    readable: dict[str, dict] = {}
+    for op in probe.spec.operations:
+        if family(op.path) == family(operation.path):
+            for schema in op.responses.values():
+                readable.update({k: v for k, v in _properties(schema).items() if k not in readable})
+    privileged = {k: v for k, v in PRIVILEGED_VALUES.items() if k not in declared}
+    owners = {k: other_id for k in OWNER_CANDIDATES if k not in declared} if other_id is not None else {}
+    shown: dict[str, Any] = {}
+    for name, schema in readable.items():
+        if name in declared or name in privileged:
             continue
-        after = target.read()
-        stored = {k: after[k] for k in extras if isinstance(after, dict) and k in after and after[k] == extras[k]}
-        if stored:
-            probe.report("PL408", target.call, f"{update} accepted and stored properties outside its schema: "
-                         f"{', '.join(f'{k}={v!r}' for k, v in stored.items())}",
-                         evidence={"sent": body, "read_back": stored,
-                                   "reproducer": reproducer(probe, target.call, owner, body=body)})
-
-
-def injections(probe: Probe, creator: Operation, other_id: Any) -> dict[str, Any]:
-    """Properties the create's schema omits, with the value that would show they were stored: privileged
-    names (`role`, `is_admin`, `price`...), owner references set to the other identity's id, and whatever
-    the same resource's answers show but the write does not take (a readable `owner`, `status`, `version`)."""
-    declared = set(((creator.body_schema or {}).get("properties") or {}).keys())
-    readable = {name for op in probe.spec.operations if family(op.path) == family(creator.path)
-                for schema in op.responses.values() for name in _properties(schema)}
-    extras = {k: v for k, v in PRIVILEGED_VALUES.items() if k not in declared}
-    for name in readable - declared:
-        if is_owner(name) and other_id is not None:
-            extras[name] = other_id
+        if is_owner(name):
+            if other_id is not None:
+                owners[name] = other_id
         elif is_version(name):
-            extras[name] = 999
-    if other_id is not None:
-        extras.update({k: other_id for k in OWNER_CANDIDATES if k not in declared})
-    return extras
+            shown[name] = 999
+        else:
+            value = _unlikely_value(schema)
+            if value is not None:
+                shown[name] = value
+    keys = {name: shown.pop(name) for name in [p.name for p in operation.path_parameters] if name in shown}
+    return [group for group in (privileged, owners, shown, keys) if group]
 
 
-def _properties(schema: dict | None) -> set[str]:
-    """Property names of an answer's schema, or of its items for a list."""
+def _unlikely_value(schema: dict) -> Any:
+    """A value of the schema's type that an API would not pick itself: a far id, a date long past, a marked
+    string; None for booleans, lists and objects (a default could equal any guess)."""
+    kind = schema.get("type")
+    if kind == "integer":
+        return 987_000 + secrets.randbelow(1000)
+    if kind == "string" and not schema.get("enum"):
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return str(uuid.uuid4())
+        if fmt in ("date-time", "date"):
+            return "2001-02-03T04:05:06" if fmt == "date-time" else "2001-02-03"
+        return None if fmt else f"plumbline-set-{secrets.token_hex(3)}"
+    return None
+
+
+def _properties(schema: dict | None) -> dict[str, dict]:
+    """Property schemas of an answer, of its items for a list, inside an envelope (`{"articles": [...]}`)."""
     schema = schema or {}
     if isinstance(schema.get("items"), dict):
         schema = schema["items"]
-    return set((schema.get("properties") or {}).keys())
+    schema = enveloped(schema)[1]
+    lists = [sub for sub in (schema.get("properties") or {}).values()
+             if isinstance(sub, dict) and isinstance(sub.get("items"), dict)]
+    if not (schema.get("properties") or {}).get("id") and len(lists) == 1:
+        schema = lists[0]["items"]
+    return {name: sub for name, sub in (schema.get("properties") or {}).items() if isinstance(sub, dict)}
 
 
 # ---- PL409 / PL410: injection and leaks ------------------------------------------------------------
@@ -249,12 +333,11 @@ def _injected(probe: Probe, operation: Operation, where: str, name: str, value: 
 def sql_injection(probe: Probe) -> None:
     """A tautology that lists more rows than the value itself, a quote that makes the database fail, or a lone
     quote that turns an ordinary answer into a 5xx while a doubled (escaped) one does not."""
-    identity = probe.owner
     for operation in probe.spec.operations:
         if not operation.safe and not probe.active:
             probe.skipped(operation, "needs --active")
             continue
-        who = identity if operation.secured else None
+        who = probe.caller(operation)
         for where, name, example in injection_points(probe, operation):
             base = str(example)
             answers = {label: _injected(probe, operation, where, name, value, who) for label, value in (
@@ -281,14 +364,13 @@ def sql_injection(probe: Probe) -> None:
 @check("PL410", active=False, applies=lambda op: op.safe and bool(op.path_parameters))
 def error_leaks(probe: Probe) -> None:
     """Malformed ids in path parameters, then every response of the run, searched for internals."""
-    identity = probe.owner
     for operation in probe.spec.operations:
         if operation.safe and operation.path_parameters:
             call = probe.fill(operation)
             probe.ran(operation, "malformed ids")
             for parameter in operation.path_parameters:
                 call.path = fill_path(operation.path, {parameter.name: "plumbline'\""})
-                probe.send(call, identity if operation.secured else None)
+                probe.send(call, probe.caller(operation))
     routes = [(operation, re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(operation.path)) + "$"))
               for operation in probe.spec.operations]
     for exchange in list(probe.http.exchanges):
