@@ -11,7 +11,7 @@ For each label file in bench/realworld/apps/ (format: bench/realworld/README.md)
 3. matches findings to labels: same path, a rule of the label's class, the finding's line inside the label's span
    (`line` ± 2 when the label has no span).
 
-Prints recall over defect labels (C1–C6 and BOLA) and precision over every finding of fully-read apps, per class
+Prints recall over defect labels (C1–C6, BOLA and the DynamoDB classes D1–D5) and precision over every finding of fully-read apps, per class
 and per app, then every miss and false alarm. This is a measurement, not a test: it exits 0 whatever the numbers,
 and 2 only on bad input or when no app at all could be measured.
 """
@@ -28,6 +28,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +52,14 @@ RULE_CLASS = {
     "PL202": "C4",
     "PL203": "C4",
     "PL204": "C4",
+    "PL301": "D1",
+    "PL302": "D2",
+    "PL303": "D3",
+    "PL304": "D4",
+    "PL305": "D5",
 }
+# The two rule families, measured side by side: SQL (PL1xx/PL2xx) and DynamoDB (PL3xx).
+FAMILIES = {"SQL": lambda cls: not cls.startswith("D"), "DynamoDB": lambda cls: cls.startswith("D")}
 APP_KEYS = ("repo", "commit", "subdir", "backend", "stack", "python_lines", "fully_read", "read_notes", "labels")
 LABEL_KEYS = ("path", "line", "class", "kind", "rule", "reason")
 
@@ -382,12 +390,8 @@ class Tally:
     def precision(self) -> float | None:
         return ratio(self.true, self.true + self.false)
 
-    def add_app(self, result: AppResult, cls: str | None = None) -> None:
-        """Add `result` (restricted to class `cls` when given); only fully-read apps count towards precision."""
-
-        def keep(c: str) -> bool:
-            return cls is None or c == cls
-
+    def add_app(self, result: AppResult, keep: Callable[[str], bool] = lambda cls: True) -> None:
+        """Add `result` (restricted to the classes `keep` accepts); only fully-read apps count towards precision."""
         self.labels += sum(1 for label in result.app.defects if keep(label.cls))
         self.found += sum(1 for label in result.found if keep(label.cls))
         if not result.app.fully_read:
@@ -403,11 +407,12 @@ class Tally:
                 "false_on_safe_labels": self.named_false, "precision": self.precision}
 
 
-def tally(results: list[AppResult], cls: str | None = None) -> Tally:
+def tally(results: list[AppResult], cls: str | None = None, keep: Callable[[str], bool] | None = None) -> Tally:
+    """Every measured app, restricted to class `cls` or to the classes `keep` accepts."""
     total = Tally()
     for result in results:
         if result.measured:
-            total.add_app(result, cls)
+            total.add_app(result, keep or (lambda c: cls is None or c == cls))
     return total
 
 
@@ -452,6 +457,7 @@ def render_text(results: list[AppResult], skipped: list[str]) -> str:
     out.append("")
     out.append("## per class")
     rows = [[cls, *tally_cells(t)] for cls, t in class_rows(results).items()]
+    rows += [[f"total {family}", *tally_cells(tally(results, keep=keep))] for family, keep in FAMILIES.items()]
     rows.append(["total", *tally_cells(tally(results))])
     out += table(["class", *TALLY_HEADER], rows)
     out.append("")
@@ -530,6 +536,7 @@ def render_json(results: list[AppResult], skipped: list[str]) -> str:
                       "tool_errors": r.tool_errors}
         apps.append(entry)
     document = {"classes": {cls: t.as_dict() for cls, t in class_rows(results).items()},
+                "families": {family: tally(results, keep=keep).as_dict() for family, keep in FAMILIES.items()},
                 "totals": tally(results).as_dict(), "apps": apps, "label_files_not_used": skipped}
     return json.dumps(document, indent=1, ensure_ascii=False)
 

@@ -60,6 +60,16 @@ AUTH_DECORATOR = re.compile(
     r"login_required|jwt_required|token_required|(?<![a-z])auth(enticated|enticate|orized|orize|_required)?(?![a-z])|"
     r"requires?_(login|user|token|role|permission|auth)|roles?_(required|accepted)|permission|admin_required|"
     r"protected|verify_jwt|signed_in", re.I)
+# Decorators and hooks that admit only callers with a role or permission: an admin area, where reaching any
+# user's object is the point (no BOLA there). `@admin_required`, `@roles_required("staff")`,
+# `@permission_required(Permission.EDITOR)`, `current_user.is_admin` in a before_request hook.
+PRIVILEGE = re.compile(r"admin|superuser|is_staff|staff_required|roles?_(required|accepted)|permissions?_required|"
+                       r"requires?_(role|permission|admin)|has_role|can\(", re.I)
+# A class or static method of a model that returns one of its rows (the active-record lookups:
+# `Holding.find(id)`, `Cart.get_current_user_cart()`, `User.get_by_id(uid)`); not `get_props`, not `create`.
+LOOKUP_METHOD = re.compile(r"^(get|find|fetch|load|lookup|first|one|current|latest)(_by\w*|_one|_current\w*|"
+                           r"_or_404|_first|_for\w*|_of\w*)?$|^(get|find|fetch|load)_\w*_by_\w+$|^(by|of)_\w+$",
+                           re.I)
 # A call that returns the authenticated caller (flask_login, flask_jwt_extended, a project's auth helper). A
 # call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
 IDENTITY_CALL = re.compile(

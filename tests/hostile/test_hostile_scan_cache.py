@@ -25,7 +25,7 @@ from plumbline.findings import ToolError
 from plumbline.scan import ScanOptions, _extract_one, _read, _tree_key, scan
 from plumbline.scan.cache import FORMAT, SECRET_NAME, TREES, Cache, _decoder, _encode, engine_fingerprint
 from plumbline.scan.facts import ModuleFacts
-from plumbline.scan.files import discover, scan_root
+from plumbline.scan.files import discover, key_schema_documents, scan_root, spec_documents
 
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(60)]
 
@@ -80,7 +80,9 @@ def tree_entry(cache_dir: Path, tree: Path) -> Path:
 def tree_key(tree: Path) -> str:
     files, problems = discover([tree], scan_root([tree]))
     errors = [ToolError(engine="scan", target=target, message=message) for target, message in problems]
-    return _tree_key([_read(file) for file in files], errors, ScanOptions())
+    root = scan_root([tree])
+    documents = spec_documents(root) + key_schema_documents(root)
+    return _tree_key([_read(file) for file in files], documents, errors, ScanOptions())
 
 
 def sign(cache_dir: Path, entry: dict, secret: bytes | None = None) -> bytes:

@@ -162,3 +162,13 @@ def test_vulnerable_bank_lab_findings_are_unchanged():
 def test_hardened_bank_lab_has_no_findings(backend):
     findings = run_scan([LAB / "hardened.py", LAB / "hardened.sql", LAB / "common.py"], backend=backend)
     assert [(f.location.path, f.location.line, f.rule_id, f.message) for f in findings] == []
+
+
+def test_scanning_the_whole_lab_keeps_each_twin_to_its_own_schema():
+    """Both twins' schemas sit in one directory: each applies to the module named like it, so the vulnerable twin
+    keeps every planted finding (no "the UNIQUE constraint holds" borrowed from hardened.sql) and the hardened
+    twin gains none."""
+    findings = run_scan([LAB.parent], backend="cockroachdb")
+    bank = {(f.location.path.removeprefix("bank/"), f.location.line, f.rule_id) for f in findings
+            if f.location.path.startswith("bank/")}
+    assert bank == VULNERABLE_BANK

@@ -63,16 +63,20 @@ def _cell(outcome: Outcome, tries: int | None) -> str:
     return f"{verdict}{attempt}\n{outcome.observed}"
 
 
-def scan_twin(twin: str) -> FindingsDocument:
-    """`plumbline scan` over a bank twin's own files (its module, its schema and the shared code)."""
+# The files `plumbline scan` reads for a twin, besides its own module: its schema and the code both twins share.
+SCANNED_WITH = {"bank": ("{twin}.sql", "common.py"), "records": ("common.py", "tables.py")}
+
+
+def scan_twin(app: str, twin: str) -> FindingsDocument:
+    """`plumbline scan` over a twin's own files (its module, its schema and the shared code)."""
+    from importlib import import_module
     from pathlib import Path
 
-    import plumbline.lab.bank
     from plumbline.scan import ScanOptions, scan
 
-    folder = Path(plumbline.lab.bank.__file__).parent
-    paths = [folder / f"{twin}.py", folder / f"{twin}.sql", folder / "common.py"]
-    return scan(paths, ScanOptions(backend="cockroachdb", cache=False)).document
+    folder = Path(import_module(f"plumbline.lab.{app}").__file__).parent
+    paths = [folder / f"{twin}.py", *(folder / name.format(twin=twin) for name in SCANNED_WITH[app])]
+    return scan(paths, ScanOptions(backend="cockroachdb" if app == "bank" else "auto", cache=False)).document
 
 
 def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = "/openapi.json"):
@@ -94,10 +98,10 @@ def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = 
 def run_engines(lab: Lab, console: Console) -> dict[tuple[str, str, str], FindingsDocument]:
     """(engine, app, twin) -> what the engine reports about that twin."""
     results = {}
-    for twin in ("vulnerable", "hardened"):
-        if "bank" in lab.twins:
-            with console.status(f"scan: bank {twin} …"):
-                results[("scan", "bank", twin)] = scan_twin(twin)
+    for app in (name for name in SCANNED_WITH if name in lab.twins):
+        for twin in ("vulnerable", "hardened"):
+            with console.status(f"scan: {app} {twin} …"):
+                results[("scan", app, twin)] = scan_twin(app, twin)
     for app, twins in lab.twins.items():
         for twin, running in twins.items():
             with console.status(f"probe: {app} {twin} …"):

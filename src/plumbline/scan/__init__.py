@@ -27,6 +27,7 @@ from plumbline.scan.files import (
     decode_sql,
     discover,
     is_requirements,
+    key_schema_documents,
     module_name,
     parse_python,
     read_bytes,
@@ -34,6 +35,7 @@ from plumbline.scan.files import (
     scan_root,
     spec_documents,
 )
+from plumbline.scan.models.dynamodb_schema import key_schemas
 from plumbline.scan.project import Project
 from plumbline.scan.python import extract
 from plumbline.scan.schema import backend_hints as ddl_backend_hints
@@ -88,7 +90,8 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: C
     contents = [_read(file) for file in files]
     lines = sum(content.lines for content in contents)
     documents = spec_documents(root, tuple(options.exclude))
-    tree_key = _tree_key(contents, documents, errors, options)
+    infrastructure = key_schema_documents(root, tuple(options.exclude))
+    tree_key = _tree_key(contents, documents + infrastructure, errors, options)
     if cache is not None:
         stored = cache.get_document(tree_key)
         if stored is not None:
@@ -102,6 +105,7 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: C
             errors.append(error)
         if facts is not None:
             modules.append(facts)
+    modules.extend(_declared_tables(infrastructure, errors))
     project = Project.build(modules, options.backend, documents)
     selected = matching(options.select) - matching(options.ignore)
     found, check_errors = checks.run(project, selected)
@@ -115,6 +119,21 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: C
         cache.evict()
     return ScanResult(document=document, root=root, files=len(files), lines=lines, cached=cached,
                       analysed=_analysed(files, document))
+
+
+def _declared_tables(infrastructure: list[tuple[str, str]], errors: list[ToolError]) -> list[ModuleFacts]:
+    """DynamoDB key schemas that CloudFormation, SAM, Serverless or Terraform files declare, one facts entry per file."""
+    declared = []
+    for path, text in infrastructure:
+        try:
+            schemas = key_schemas(path, text)
+        except Exception as exc:  # a bug of ours costs that file's tables, said, never the scan
+            errors.append(ToolError(engine="scan", target=path, kind="internal",
+                                    message=f"internal error reading its table definitions: {type(exc).__name__}: {exc}"))
+            continue
+        if schemas:
+            declared.append(ModuleFacts(path=path, module="", key_schemas=schemas))
+    return declared
 
 
 @dataclass(frozen=True)

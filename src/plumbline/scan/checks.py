@@ -151,6 +151,12 @@ def _describe(op: DataOp) -> str:
     return f"{verb.get(op.action, op.action.upper())} {op.table or '?'} (line {op.span.line})"
 
 
+def _describe_in(unit: Unit, op: DataOp, path: str) -> str:
+    """`_describe`, naming the op's file when it is not `path` (a helper's statement, reported in the handler)."""
+    written_in = unit.paths.get(op.id, unit.module.path)
+    return _describe(op) if written_in == path else f"{_describe(op)[:-1]} of {written_in})"
+
+
 def _same_source(a: Taint, b: Taint) -> bool:
     return bool(a.client & b.client or a.params & b.params or a.reads & b.reads or a.identity and b.identity)
 
@@ -179,7 +185,7 @@ def lost_update(unit: Unit, report: Report) -> None:
     project = report.project
     reads = {op.id: op for op in unit.ops if op.action == "read" and op.table}
     for write in (op for op in unit.ops if op.action == "update" and op.table):
-        table = project.table(write.table)
+        table = project.table(write.table, unit.module.path)
         if table is not None and table.versioned or any(VERSION_COLUMN.match(g) for g in write.guards):
             continue
         guarded = set(write.guards)
@@ -282,7 +288,7 @@ def check_then_insert(unit: Unit, report: Report) -> None:
                        and _same_source(value, insert.writes[c])}
             if not columns:
                 continue
-            table = project.table(insert.table)
+            table = project.table(insert.table, unit.module.path)
             path, where, confidence = _where(unit, insert)
             names = ", ".join(sorted(columns))
             if table is not None and unique_covering(table, columns):
@@ -306,6 +312,8 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
     project = report.project
     if not unit.is_entry_point or not project.has_callers:
         return  # an app without accounts has no one's objects to protect
+    if unit.function.privileged:
+        return  # an admin area: reaching any user's object is what it is for
     authenticated = project.authenticated(unit.function)
     scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
     reported: set[str] = set()
@@ -321,7 +329,7 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
             continue
         if all(op.keys[c].client <= vouched for c in client_keys):
             continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
-        table = project.table(op.table)
+        table = project.table(op.table, unit.module.path)
         owner = next((c for c in table.columns if OWNER_COLUMN.match(c)), None) if table else None
         if owner is None and (authenticated or not op.mutates):
             continue
@@ -355,12 +363,16 @@ def partial_write(unit: Unit, report: Report) -> None:
                 continue
             if earlier.exclusive_with(later):
                 continue
+            # Two steps of the handler (a write, then a helper call that writes): reported on the handler's line of
+            # the later step. Both inside one helper call: the helper is what is not atomic, reported inside it.
             path, where, confidence = _where(unit, later)
+            if later.id in unit.tops and unit.tops.get(earlier.id) != unit.tops[later.id]:
+                path, where = unit.module.path, unit.tops[later.id]
             why = "each statement commits on its own (autocommit)" if later.txn_kind == "autocommit" \
                 else "a commit separates them"
             report("PL106", path, where,
-                   f"{_describe(earlier)} and {_describe(later)} are not one transaction ({why}): a failure "
-                   "between them leaves a partial write", confidence=confidence)
+                   f"{_describe_in(unit, earlier, path)} and {_describe_in(unit, later, path)} are not one "
+                   f"transaction ({why}): a failure between them leaves a partial write", confidence=confidence)
             break
         else:
             continue
@@ -371,13 +383,15 @@ def partial_write(unit: Unit, report: Report) -> None:
 
 
 def _columns(project: Project):
-    """Declared columns of fully defined tables: an ALTER alone says too little about a table to judge it."""
-    for table in project.tables.values():
-        if not table.defined or table.name.startswith("alembic"):
-            continue
-        for column in table.columns.values():
-            if column.declared and column.span is not None:
-                yield table, column
+    """Declared columns of fully defined tables, schema by schema (each app in the tree has its own), with the
+    schema they are judged in: an ALTER alone says too little about a table to judge it."""
+    for tables in project.schemas.values():
+        for table in tables.values():
+            if not table.defined or table.name.startswith("alembic"):
+                continue
+            for column in table.columns.values():
+                if column.declared and column.span is not None:
+                    yield table, column, tables
 
 
 def _report_column(report: Report, rule_id: str, table: Table, column, message: str) -> None:
@@ -387,7 +401,7 @@ def _report_column(report: Report, rule_id: str, table: Table, column, message: 
 
 @schema_check("PL201")
 def missing_unique(project: Project, report: Report) -> None:
-    for table, column in _columns(project):
+    for table, column, _ in _columns(project):
         if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name) or column.references:
             continue  # a foreign key (invoices.customer_id -> customers) points at a row, it does not name this one
         if PERSON_IDENTIFIER.match(column.name) and not PRINCIPAL_TABLE.search(table.name):
@@ -401,7 +415,7 @@ def missing_unique(project: Project, report: Report) -> None:
 @schema_check("PL202")
 def missing_not_null(project: Project, report: Report) -> None:
     written = _always_written(project)
-    for table, column in _columns(project):
+    for table, column, _ in _columns(project):
         if not column.nullable or column.primary_key:
             continue
         if IDENTITY_LIKE.match(column.name) and not EVENT_TABLE.search(table.name) or OWNER_COLUMN.match(column.name):
@@ -428,16 +442,16 @@ def _always_written(project: Project) -> dict[str, set[str]]:
 
 @schema_check("PL203")
 def missing_check(project: Project, report: Report) -> None:
-    for table, column in _columns(project):
+    for table, column, _ in _columns(project):
         if MONEY_COLUMN.match(column.name) and not column.check and not column.primary_key and not column.references:
             _report_column(report, "PL203", table, column,
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
 
 
-def _table_suffixes(project: Project) -> dict[str, set[str]]:
-    """Tables with columns by every `_`-suffix of their name (`account_user` under `user`), built once per scan."""
+def _table_suffixes(tables: dict[str, Table]) -> dict[str, set[str]]:
+    """Tables with columns by every `_`-suffix of their name (`account_user` under `user`), built once a schema."""
     suffixes: dict[str, set[str]] = {}
-    for name, table in project.tables.items():
+    for name, table in tables.items():
         if table.columns:
             for position, character in enumerate(name):
                 if character == "_":
@@ -445,7 +459,8 @@ def _table_suffixes(project: Project) -> dict[str, set[str]]:
     return suffixes
 
 
-def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring: str, entity: str) -> str | None:
+def _referenced_table(tables: dict[str, Table], suffixes: dict[str, set[str]], referring: str,
+                      entity: str) -> str | None:
     """The table an `<entity>_id` column names, or None when there is none or the choice is ambiguous.
 
     Tried in order, the first with exactly one table wins: `entity` or its plural; a Django-style `<app>_<entity>`
@@ -457,7 +472,7 @@ def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring
     candidates = [entity, *("_".join(parts[i:]) for i in range(1, len(parts))), entity.replace("_", "")]
     for name in dict.fromkeys(c for c in candidates if c):
         forms = (name, f"{name}s", f"{name}es", f"{name[:-1]}ies")
-        exact = [t for t in forms if t != referring and t in project.tables and project.tables[t].columns]
+        exact = [t for t in forms if t != referring and t in tables and tables[t].columns]
         if exact:
             return exact[0]
         prefixed = set().union(*(suffixes.get(form, ()) for form in forms)) - {referring}
@@ -467,7 +482,7 @@ def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring
                 return group.pop()
         if prefixed:
             return None  # several tables could be meant: say nothing
-    started = {t for t in project.tables if t.startswith(f"{entity}_") and t != referring and project.tables[t].columns}
+    started = {t for t in tables if t.startswith(f"{entity}_") and t != referring and tables[t].columns}
     if len(started) == 1:
         return started.pop()
     if entity == "parent":
@@ -477,12 +492,18 @@ def _referenced_table(project: Project, suffixes: dict[str, set[str]], referring
 
 @schema_check("PL204")
 def missing_foreign_key(project: Project, report: Report) -> None:
-    suffixes = _table_suffixes(project)
-    for table, column in _columns(project):
+    suffixes: dict[int, dict[str, set[str]]] = {}
+    for table, column, tables in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        target = _referenced_table(project, suffixes, table.name, column.name[:-3])
+        if id(tables) not in suffixes:
+            suffixes[id(tables)] = _table_suffixes(tables)
+        target = _referenced_table(tables, suffixes[id(tables)], table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,
                        f"{table.name}.{column.name} refers to {target} but has no FOREIGN KEY")
+
+
+# The DynamoDB checks (PL3xx) register themselves on import.
+from plumbline.scan import checks_dynamodb  # noqa: F401  (it imports this module: keep it last)

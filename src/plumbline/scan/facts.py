@@ -127,6 +127,7 @@ class EntryPoint:
     inputs: tuple[str, ...] = ()  # parameters that receive client data: path parameters, resolver arguments
     identity: tuple[str, ...] = ()  # parameters that receive the caller's identity (connexion's `user`)
     auth: bool = False  # the registration itself demands authentication (a before_request hook, spec security)
+    privileged: bool = False  # ... and a role or permission: an admin area, where any object may be reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,14 @@ class Call:
     retried: bool
     result_id: int  # id the call's result has in `reads` of values derived from it
     callables: dict[str, str] = field(default_factory=dict)  # argument position/keyword -> function passed
+    # A method called on an object of a known class (`order.save()`, `Order.create(...)`): the class, and for an
+    # object created here (not loaded) the values it was built with — a `session.add(self)` in the method
+    # inserts it. The object itself is argument "self".
+    receiver: str | None = None
+    receiver_created: bool = False
+    receiver_fields: dict[str, Taint] = field(default_factory=dict)
+    branch: tuple[tuple[int, int], ...] = ()  # the if/else arms it sits in, as for a DataOp
+    falsy: tuple[str, ...] = ()  # arguments passed as a constant False, None or 0 (`save(commit=False)`)
 
 
 @dataclass(slots=True)
@@ -152,6 +161,7 @@ class Function:
     entry_points: list[EntryPoint] = field(default_factory=list)
     decorators: tuple[str, ...] = ()
     authenticated: bool = False  # an auth decorator, a before_request hook or an explicit check
+    privileged: bool = False  # only callers with a role or permission reach it (admin_required, an admin hook)
     ops: list[DataOp] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     returns: Taint = NO_TAINT
@@ -162,6 +172,9 @@ class Function:
     transaction_runner: dict[str, bool] = field(default_factory=dict)
     retries: bool = False  # the whole function is retried (a retry decorator)
     autocommit: bool = False  # it puts its connection in autocommit mode
+    first_txn: int = 0  # the implicit transaction its first statements run in: the caller's, when inlined
+    commits: bool = False  # it commits or rolls back: its caller's later statements run in a new transaction
+    commit_params: tuple[str, ...] = ()  # ... only under `if <one of these parameters>:` (`save(commit=True)`)
 
 
 @dataclass(slots=True)
@@ -231,6 +244,10 @@ class ModuleFacts:
     autocommit: bool = False  # the module puts connections in autocommit mode
     auth_decorators: set[str] = field(default_factory=set)  # decorators defined here that answer 401/403
     suppressions: dict[int, frozenset[str]] = field(default_factory=dict)  # line -> rule ids ("*" = all)
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> its bases' last names (mixins)
+    # Views this module registers that another module defines (`bp.add_url_rule("/x", view_func=imported_view)`):
+    # the view's dotted name as the imports resolve it -> its entry points.
+    foreign_views: dict[str, list[EntryPoint]] = field(default_factory=dict)
     operation_resolvers: list[OperationResolver] = field(default_factory=list)  # connexion resolvers made here
     key_schemas: list[KeySchema] = field(default_factory=list)  # DynamoDB tables declared here
 

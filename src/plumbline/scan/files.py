@@ -116,6 +116,25 @@ def spec_documents(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str,
     return sorted(documents)
 
 
+INFRASTRUCTURE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".tf")
+_TABLE_DEFINITION = re.compile(r"AWS::DynamoDB::Table|AWS::Serverless::SimpleTable|aws_dynamodb_table|\"?KeySchema\"?\s*:")
+
+
+def key_schema_documents(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Infrastructure files under `root` that declare DynamoDB tables (CloudFormation, SAM, Serverless, Terraform,
+    `aws dynamodb create-table` JSON), as (relative path, text); read like `spec_documents`, the rest left out."""
+    documents = []
+    for path in _walk(root, root, DEFAULT_EXCLUDES + tuple(exclude), lambda name: name.endswith(INFRASTRUCTURE_SUFFIXES),
+                      []):
+        try:
+            text = decode_sql(read_bytes(path))
+        except FileError:
+            continue
+        if _TABLE_DEFINITION.search(text):
+            documents.append((_relative(path, root), text))
+    return documents
+
+
 def _walk(directory: Path, root: Path, patterns: tuple[str, ...], wanted: Callable[[str], bool],
           problems: list[tuple[str, str]]) -> Iterator[Path]:
     """The files under `directory` whose name is `wanted` and that no pattern excludes, in name order.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from itertools import count
 
 from plumbline.scan import models
-from plumbline.scan.facts import NO_TAINT, DataOp, EntryPoint, Function, ModuleFacts, Table, Taint
+from plumbline.scan.facts import NO_TAINT, Call, DataOp, EntryPoint, Function, ModuleFacts, Span, Table, Taint
 from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
 
@@ -24,6 +24,7 @@ MAX_DEPTH = 3
 # unit may still take (MAX_UNIT_INLINED) and all units together (MAX_INLINED per scan; real code bases take
 # far less). Past that, `Unit.truncated` and `Project.inlining_left` tell the user.
 MAX_UNIT_INLINED = 20_000
+HTTP_METHOD_NAMES = ("get", "post", "put", "patch", "delete")
 MAX_INLINED = 500_000
 
 
@@ -39,6 +40,7 @@ class Unit:
     checked: frozenset[int] = frozenset()
     direct: frozenset[int] = frozenset()  # ids of the ops written in the function itself, not in a helper
     truncated: bool = False  # stopped following calls at MAX_UNIT_INLINED: its callees' ops are only in part
+    tops: dict[int, Span] = field(default_factory=dict)  # inlined op id -> the call of the function that led to it
 
     @property
     def is_entry_point(self) -> bool:
@@ -65,6 +67,11 @@ class Project:
     _by_name: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
     _by_qualname: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
     _reaching: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> reaches_ops
+    _committing: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> commits
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> its bases' names, every module
+    # One merged schema per app in the tree (see _schemas), and which one each module's code runs against.
+    schemas: dict[str, dict[str, Table]] = field(default_factory=dict)
+    schema_of: dict[str, str] = field(default_factory=dict)  # module path -> key of its schema
 
     @classmethod
     def build(cls, modules: list[ModuleFacts], backend: str = "auto",
@@ -78,10 +85,13 @@ class Project:
             backend = "cockroachdb" if cockroach else "postgres"
         project = cls(modules=modules, backend=backend, hints=hints)
         project.tables = merge([table for module in modules for table in module.tables])
+        project.schemas, project.schema_of = _schemas(modules)
         project.models = {t.model: name for name, t in project.tables.items() if t.model}
         project.autocommit = any(m.autocommit for m in modules)
         for module in modules:
             project.auth_decorators |= module.auth_decorators
+            for cls, bases in module.classes.items():
+                project.bases[cls] = tuple(dict.fromkeys(project.bases.get(cls, ()) + bases))
         _add_declared_entry_points(modules, list(documents))
         for module in modules:
             for function in module.functions:
@@ -91,15 +101,20 @@ class Project:
                 project._by_qualname.setdefault(function.qualname, []).append((function, module))
         return project
 
-    def table(self, name: str | None) -> Table | None:
+    def table(self, name: str | None, path: str | None = None) -> Table | None:
+        """The table `name` (or ORM class) means in the schema of the module at `path` (every schema: None)."""
         if name is None:
             return None
-        return self.tables.get(self.models.get(name, name).lower())
+        tables = self.schemas.get(self.schema_of.get(path, ""), self.tables) if path is not None else self.tables
+        return tables.get(self.models.get(name, name).lower())
 
     def table_name(self, name: str | None) -> str | None:
         return self.models.get(name, name) if name else None
 
-    def resolve(self, name: str, module: ModuleFacts) -> tuple[Function, ModuleFacts] | None:
+    def resolve(self, name: str, module: ModuleFacts,
+                receiver: str | None = None) -> tuple[Function, ModuleFacts] | None:
+        """The project function `name` calls, or None. `receiver`: the class of the object a method is called
+        on; a method it does not define is looked up in its bases (mixins), as Python would."""
         found = self._functions.get(name) or self._functions.get(f"{module.module}.{name}")
         if found:
             return found
@@ -107,8 +122,36 @@ class Project:
             by_qualname = self._by_qualname.get(name, [])
             if len(by_qualname) == 1:
                 return by_qualname[0]
+            owner, _, method = name.rpartition(".")
+            inherited = self._inherited(receiver or owner.rpartition(".")[2], method, set())
+            if inherited is not None:
+                return inherited
         candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None
+
+    def _inherited(self, cls: str, method: str, seen: set[str]) -> tuple[Function, ModuleFacts] | None:
+        for base in self.bases.get(cls, ()):
+            if base in seen:
+                continue
+            seen.add(base)
+            defined = self._by_qualname.get(f"{base}.{method}", [])
+            if len(defined) == 1:
+                return defined[0]
+            found = self._inherited(base, method, seen)
+            if found is not None:
+                return found
+        return None
+
+    def commits(self, function: Function, module: ModuleFacts, depth: int) -> bool:
+        """Whether `function` commits, itself or in a project function it calls (as deep as calls are inlined)."""
+        key = (id(function), depth)
+        if key not in self._committing:
+            self._committing[key] = False  # (a recursive call does not commit by itself)
+            self._committing[key] = function.commits or depth < MAX_DEPTH and any(
+                found is not None and found[0] is not function and self.commits(*found, depth + 1)
+                for call in function.calls if call.txn_kind == "implicit"
+                for found in (self.resolve(call.name, module, call.receiver),))
+        return self._committing[key]
 
     def reaches_ops(self, function: Function, module: ModuleFacts, depth: int) -> bool:
         """Whether inlining `function` at `depth` can bring any data op: its own, or its callees' and callbacks'."""
@@ -117,7 +160,8 @@ class Project:
             self._reaching[key] = bool(function.ops) or depth < MAX_DEPTH and any(
                 found is not None and self.reaches_ops(*found, depth + 1)
                 for call in function.calls
-                for found in (self.resolve(name, module) for name in (call.name, *call.callables.values())))
+                for found in (self.resolve(name, module, call.receiver if name == call.name else None)
+                              for name in (call.name, *call.callables.values())))
         return self._reaching[key]
 
     def _knows_caller(self, function: Function) -> bool:
@@ -128,9 +172,10 @@ class Project:
         return function.authenticated or any(d.rsplit(".", 1)[-1] in self.auth_decorators for d in function.decorators)
 
     def functions(self) -> list[tuple[Function, ModuleFacts]]:
-        """The functions checks look at; nested ones are analysed inside the function that defines them."""
+        """The functions checks look at; nested ones are analysed inside the function that defines them, unless a
+        request reaches them directly (a route defined inside an app factory)."""
         return [(function, module) for module in self.modules for function in module.functions
-                if "<locals>" not in function.qualname]
+                if "<locals>" not in function.qualname or function.entry_points]
 
     def unit(self, function: Function, module: ModuleFacts) -> Unit:
         environment = {}
@@ -141,23 +186,109 @@ class Project:
         inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
-                    frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated)
+                    frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated,
+                    inliner.tops)
+
+
+def _schemas(modules: list[ModuleFacts]) -> tuple[dict[str, dict[str, Table]], dict[str, str]]:
+    """The schemas of the apps in the tree, merged apart: a monorepo's samples, a lab's twins.
+
+    An app is a chain of directories holding Python files (a package and its subpackages, up to where the
+    chain breaks): `python/wallet` and `python/arcade` are two apps when `python/` holds none. A schema file
+    belongs to the app at or above its directory (`db/schema.sql` beside `app.py`), or to none (a Java sample's
+    `db.sql`: its own schema, checked alone). A schema file named like a module beside it (`vulnerable.sql` by
+    `vulnerable.py`) belongs to that module alone."""
+    python_dirs = {_directory(m.path) for m in modules if m.path.endswith(".py")}
+    modules_by_path = {m.path for m in modules if m.path.endswith(".py")}
+
+    def app_of(directory: str) -> str | None:
+        while directory not in python_dirs:
+            if not directory:
+                return None
+            directory = _directory(directory)
+        while directory and _directory(directory) in python_dirs:
+            directory = _directory(directory)
+        return directory
+
+    shared: dict[str, list[Table]] = {}
+    private: dict[str, list[Table]] = {}  # module path -> tables of the schema file named like it
+    for module in modules:
+        if not module.tables:
+            continue
+        twin = f"{module.path.rpartition('.')[0]}.py"
+        if not module.path.endswith(".py") and twin in modules_by_path:
+            private.setdefault(twin, []).extend(module.tables)
+            continue
+        app = app_of(_directory(module.path))
+        shared.setdefault(app if app is not None else f"{module.path}:", []).extend(module.tables)
+    schemas = {key: merge(tables) for key, tables in shared.items()}
+    schema_of = {}
+    for path in modules_by_path:
+        app = app_of(_directory(path)) or ""
+        schema_of[path] = app
+        if path in private:
+            schema_of[path] = f"{path}:own"
+            schemas[schema_of[path]] = merge(shared.get(app, []) + private[path])
+    schemas.setdefault("", {})
+    return schemas, schema_of
+
+
+def _directory(path: str) -> str:
+    return path.rpartition("/")[0]
 
 
 def _add_declared_entry_points(modules: list[ModuleFacts], documents: list[tuple[str, str]]) -> None:
-    """Entry points declared outside Python (an OpenAPI document's operationIds) join the functions they name."""
+    """Entry points declared away from the function join it: an OpenAPI document's operationIds, and views that
+    one module registers (`bp.add_url_rule(..., view_func=views.edit)`) and another defines."""
     declared: dict[str, list[EntryPoint]] = {}
     for finder in models.PROJECT_ENTRY_POINTS:
         for name, entries in finder(documents, modules).items():
             declared.setdefault(name, []).extend(entries)
-    if not declared:
+    views: dict[str, list[EntryPoint]] = {}
+    for module in modules:
+        for name, entries in module.foreign_views.items():
+            views.setdefault(name, []).extend(entries)
+    if not declared and not views:
         return
     for module in modules:
         for function in module.functions:
-            entries = declared.get(f"{module.module}.{function.qualname}")
+            entries = declared.get(f"{module.module}.{function.qualname}", []) + _view_entries(views, module, function)
             if entries:
                 function.entry_points = [*function.entry_points, *entries]
                 function.authenticated = function.authenticated or any(entry.auth for entry in entries)
+                function.privileged = function.privileged or any(entry.privileged for entry in entries)
+
+
+def _view_entries(views: dict[str, list[EntryPoint]], module: ModuleFacts, function: Function) -> list[EntryPoint]:
+    """A view function's entries, or a view class's for its HTTP-method functions (each with its one method)."""
+    if not views:
+        return []
+    found = views.get(f"{module.module}.{function.qualname}", [])
+    if not found and "." not in function.qualname:  # a view imported by its package: `from .views import edit`
+        found = views.get(f"{module.module.rpartition('.')[0]}.{function.qualname}", [])
+    owner, _, method = function.qualname.rpartition(".")
+    if owner and "." not in owner and method in HTTP_METHOD_NAMES:
+        for entry in views.get(f"{module.module}.{owner}", []):
+            if method.upper() in entry.methods or entry.methods == ("GET",):
+                found = [*found, replace(entry, methods=(method.upper(),))]
+    return found
+
+
+def _commit_declined(callee: Function, call: Call) -> bool:
+    """`save(commit=False)`: every commit of the callee is under `if commit:`, and this call passes it falsy."""
+    if not callee.commit_params or not call.falsy:
+        return False
+    positions = {param: str(index) for index, param in enumerate(callee.params)}
+    return all(param in call.falsy or positions.get(param) in call.falsy for param in callee.commit_params)
+
+
+def _spread(writes: dict[str, Taint], keywords: dict[str, Taint]) -> dict[str, Taint]:
+    """`Model(**fields)` in a helper writes the keyword arguments its caller passed in `fields`."""
+    if "**" not in writes:
+        return writes
+    expanded = {column: value for column, value in writes.items() if column != "**"}
+    expanded.update(keywords)
+    return expanded
 
 
 @dataclass
@@ -177,6 +308,7 @@ class _Inliner:
         self.paths: dict[int, str] = {}
         self.owner_checked: set[int] = set()
         self.checked: set[int] = set()
+        self.tops: dict[int, Span] = {}  # inlined op id -> the call in the unit's function that led to it
         self.taken = 0  # ops and calls taken from callees
         self.truncated = False
 
@@ -194,13 +326,37 @@ class _Inliner:
         return True
 
     def inline(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], depth: int,
-               context: _Context | None, stack: tuple[str, ...] = ()) -> list[DataOp]:
+               context: _Context | None, stack: tuple[str, ...] = (), created: dict[str, Taint] | None = None,
+               classes: dict[str, str] | None = None, site: tuple[str, Span] | None = None,
+               spread: dict[str, Taint] | None = None, branch: tuple = (), top: Span | None = None) -> list[DataOp]:
+        """The ops of `function` as its caller sees them.
+
+        `created`: the values a method's object was built with, when its caller created it (None: loaded);
+        `spread`: the keyword arguments its `**kwargs` received; `branch`: the if/else arms of the calls that
+        led here (a helper called in one arm runs only there); `top`: the call in the unit's own function that
+        led here; `classes` maps the class a method is
+        defined in (a mixin) to the class of the object it runs on. Its implicit transaction is the caller's
+        until it commits; what it does after a commit runs in a transaction of its own. `site`: where ops of code
+        shared by every model (a mixin's `save()`) are reported — the line of the handler that led there."""
         renumber: dict[int, frozenset[int]] = {}
         results: dict[int, Taint] = {}
         ops: list[DataOp] = []
+        classes = classes or {}
         own = {op.id: op for op in function.ops}
         for op in function.ops:
             renumber[op.id] = frozenset({next(self.ids)}) if depth else frozenset({op.id})
+        segments: dict[int, tuple[int, str]] = {}
+
+        def segment(txn: int) -> tuple[int, str]:
+            """Where a statement of this function's implicit transaction `txn` runs, once inlined."""
+            if txn not in segments:
+                if context is None:
+                    segments[txn] = (txn, "implicit")
+                elif txn == function.first_txn:
+                    segments[txn] = (context.txn, context.txn_kind)
+                else:
+                    segments[txn] = (next(self.ids), "implicit")
+            return segments[txn]
 
         def resolve(taint: Taint) -> Taint:
             result = Taint(client=taint.client, cast=taint.cast, identity=taint.identity)
@@ -221,12 +377,22 @@ class _Inliner:
         calls = {call.result_id: call for call in function.calls}
         for kind, _, key in pending:
             if kind == "op":
-                ops.append(self._adapt(own[key], renumber[key], resolve, context, module))
+                op = self._bind_self(own[key], created)
+                if op is not None:
+                    adapted = self._adapt(op, renumber[key], resolve, context, segment, module, classes, site,
+                                          spread or {}, branch)
+                    if top is not None:
+                        self.tops[adapted.id] = top
+                    ops.append(adapted)
                 continue
             call = calls[key]
-            inlined, returned = self._call(call, module, resolve, environment, depth, context, stack)
+            inlined, returned, committed = self._call(call, module, resolve, environment, depth, context, segment,
+                                                      stack, classes, site, spread or {}, branch,
+                                                      top if top is not None else call.span)
             ops.extend(inlined)
             results[call.result_id] = returned
+            if committed and call.txn_kind == "implicit":
+                segments[call.txn] = (next(self.ids), "implicit")  # the callee committed: what follows is new
         for read in function.owner_checked_reads:
             self.owner_checked |= renumber.get(read, frozenset())
             if read in results:
@@ -237,42 +403,69 @@ class _Inliner:
                 self.checked |= results[read].reads
         return ops
 
-    def _adapt(self, op: DataOp, new_ids: frozenset[int], resolve, context: _Context | None,
-               module: ModuleFacts) -> DataOp:
+    @staticmethod
+    def _bind_self(op: DataOp, created: dict[str, Taint] | None) -> DataOp | None:
+        """`session.add(self)` in a method: an INSERT of the object the caller created, nothing for a loaded one."""
+        if "<self>" not in op.keys:
+            return op
+        if created is None:
+            return None
+        return replace(op, keys={}, writes=dict(created), id=op.id)
+
+    def _adapt(self, op: DataOp, new_ids: frozenset[int], resolve, context: _Context | None, segment,
+               module: ModuleFacts, classes: dict[str, str], site: tuple[str, Span] | None,
+               spread: dict[str, Taint], branch: tuple) -> DataOp:
         new_id = next(iter(new_ids))
         self.paths[new_id] = module.path
+        if classes and site is not None:
+            self.paths[new_id], place = site
+            op = replace(op, span=place)
+        if branch:
+            op = replace(op, branch=branch + op.branch)
         txn, kind, retried = op.txn, op.txn_kind, op.retried
         if context is not None:
             retried = retried or context.retried
+        if context is not None and context.force:
+            txn, kind = context.txn, context.txn_kind
+        elif kind == "implicit" and not op.own_connection:
             # A helper that opens its own connection runs its own transaction, not its caller's.
-            if context.force or kind == "implicit" and not op.own_connection:
-                txn, kind = context.txn, context.txn_kind
+            txn, kind = segment(op.txn)
         if kind == "implicit" and op.api == "sql" and self.project.autocommit:
             txn, kind = next(self.ids), "autocommit"
         return replace(
             op, id=new_id, txn=txn, txn_kind=kind, retried=retried,
-            table=self.project.table_name(op.table),
+            table=self.project.table_name(classes.get(op.table, op.table) if op.table else None),
             keys={column: resolve(value) for column, value in op.keys.items()},
-            writes={column: resolve(value) for column, value in op.writes.items()},
+            writes=_spread({column: resolve(value) for column, value in op.writes.items()}, spread),
             interpolated=resolve(op.interpolated) if op.interpolated is not None else None,
+            item=resolve(op.item) if op.item is not None else None,
+            condition_values={name: resolve(value) for name, value in op.condition_values.items()},
         )
 
-    def _call(self, call, module: ModuleFacts, resolve, environment: dict[str, Taint],
-              depth: int, context: _Context | None, stack: tuple[str, ...]):
-        """Ops of a called project function (and of callbacks it runs), and the taint of its result."""
+    def _call(self, call: Call, module: ModuleFacts, resolve, environment: dict[str, Taint], depth: int,
+              context: _Context | None, segment, stack: tuple[str, ...], classes: dict[str, str],
+              site: tuple[str, Span] | None, spread: dict[str, Taint], branch: tuple, top: Span):
+        """Ops of a called project function (and of callbacks it runs), the taint of its result, and whether
+        it commits (the caller's implicit transaction ends there)."""
         arguments = {key: resolve(value) for key, value in call.arguments.items()}
         returned = NO_TAINT
         for value in arguments.values():
             returned = returned | Taint(client=value.client, cast=value.cast, identity=value.identity,
                                         reads=value.reads)
         if depth >= MAX_DEPTH:
-            return [], returned
-        found = self.project.resolve(call.name, module)
-        here = context if context is not None and call.txn_kind == "implicit" else _Context(
-            call.txn, call.txn_kind, call.retried)
-        here = replace(here, retried=here.retried or call.retried)
+            return [], returned, False
+        receiver = classes.get(call.receiver, call.receiver) if call.receiver else None
+        found = self.project.resolve(call.name, module, receiver)
+        if context is not None and context.force:
+            here = replace(context, retried=context.retried or call.retried)
+        elif call.txn_kind == "implicit":
+            txn, kind = segment(call.txn)
+            here = _Context(txn, kind, call.retried or (context.retried if context is not None else False))
+        else:
+            here = _Context(call.txn, call.txn_kind, call.retried or (context.retried if context else False))
         ops: list[DataOp] = []
         runner_params: dict[str, bool] = {}
+        committed = False
         if found is not None:
             callee, callee_module = found
             runner_params = callee.transaction_runner
@@ -284,8 +477,22 @@ class _Inliner:
                         callee_env[param] = arguments[str(index)]
                     if param in arguments:
                         callee_env[param] = arguments[param]
+                if "self" in arguments:
+                    callee_env["self"] = arguments["self"]
+                named = set(callee.params)
+                callee_spread = {k: v for k, v in arguments.items() if not k.isdigit() and k not in named and k != "self"}
+                created = _spread({k: resolve(v) for k, v in call.receiver_fields.items()}, spread) \
+                    if call.receiver_created else None
+                defined_in = callee.qualname.rpartition(".")[0]
+                callee_classes = {defined_in: receiver} if receiver and defined_in and defined_in != receiver else {}
+                callee_classes = {**classes, **callee_classes} if classes else callee_classes
                 if self.project.reaches_ops(callee, callee_module, depth + 1) and self.admit(callee):
-                    ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,))
+                    # Ops of code shared by every model (a mixin's save) are reported where specific code called it.
+                    entering = site if classes else (module.path, call.span)
+                    ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,),
+                                      created=created, classes=callee_classes, site=entering, spread=callee_spread,
+                                      branch=branch + call.branch, top=top)
+                committed = self.project.commits(callee, callee_module, depth + 1) and not _commit_declined(callee, call)
                 returned = Taint(client=callee.returns.client, cast=callee.returns.cast,
                                  identity=callee.returns.identity or callee.identity_source)
                 for param in callee.returns.params:
@@ -304,8 +511,9 @@ class _Inliner:
             if not (self.project.reaches_ops(function, callback_module, depth + 1) and self.admit(function)):
                 continue
             runner = _Context(next(self.ids), "explicit", retries or here.retried, force=True)
-            ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack))
-        return ops, returned
+            ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack,
+                                   branch=branch + call.branch, top=top))
+        return ops, returned, committed
 
     @staticmethod
     def _runner_retries(runner_params: dict[str, bool], found, position: str) -> bool | None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import re
+import zlib
 from dataclasses import replace
 from itertools import count
 
 from plumbline.scan import models
 from plumbline.scan.facts import NO_TAINT, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
-from plumbline.scan.models import CallSite, Registrations
+from plumbline.scan.models import CallSite, Registrations, first_answer
 from plumbline.scan.pyast import dotted, exits, is_true, last_name, parameters, source, span, string
 from plumbline.scan.sql import Ref, parse
 from plumbline.scan.values import (
@@ -36,7 +38,7 @@ from plumbline.scan.values import (
     text_of,
     union,
 )
-from plumbline.vocabulary import AUTH_DECORATOR, RETRY_DECORATOR, RETRYABLE_ERROR
+from plumbline.vocabulary import AUTH_DECORATOR, LOOKUP_METHOD, PRIVILEGE, RETRY_DECORATOR, RETRYABLE_ERROR
 
 models.load()
 
@@ -64,6 +66,8 @@ class ModuleContext:
         self.txn_ids = count(1)
         self.function_names: set[str] = set()
         self.flags: set[str] = set()  # what model modules noted about the module ("flask.session": imported)
+        self.registrations = Registrations()  # how requests reach this module's functions (set before visiting)
+        self.branch_salt = zlib.crc32(facts.path.encode("utf-8", "surrogateescape")) << 40
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -81,10 +85,11 @@ class FunctionVisitor:
     """Walks one function body in order, producing its `Function` facts."""
 
     def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: ModuleContext, qualname: str,
-                 parent: Scope | None, is_method: bool = False) -> None:
+                 parent: Scope | None, owner: str | None = None) -> None:
+        """`owner`: the class a method is defined in; its `self` is an object of that class."""
         self.node = node
         self.ctx = ctx
-        params = parameters(node, method=is_method)
+        params = parameters(node, method=owner is not None)
         self.function = Function(
             name=node.name, qualname=qualname, span=span(node), params=tuple(params),
             decorators=tuple(dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list),
@@ -92,8 +97,14 @@ class FunctionVisitor:
         self.scope = Scope(parent=parent or ctx.globals)
         for param in params:
             self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})))
+        if owner is not None and parameters(node)[:1] == ["self"]:
+            # The object the method is called on: the project stage binds it to the caller's object (argument
+            # "self"), and a mixin's class to the caller's class.
+            self.scope.names["self"] = Value(instance_of=owner, taint=Taint(params=frozenset({"self"}),
+                                                                            raw_params=frozenset({"self"})))
         self.explicit: list[int] = []
         self.segment = next(ctx.txn_ids)
+        self.function.first_txn = self.segment
         self.begun = False
         self.retry_depth = 0
         self.handled: tuple[str, ...] = ()  # exceptions caught around the statement being walked
@@ -108,6 +119,9 @@ class FunctionVisitor:
         self.connection_depth = 0
         self.depth = 0  # expressions being evaluated inside one another (see `value`)
         self.evaluated: dict[ast.expr, Value] = {}  # operands evaluated ahead of their expression
+        self.guards: list[frozenset[str]] = []  # parameters tested by the enclosing `if param:` arms
+        self.unguarded_commit = False
+        self.commit_params: set[str] = set()  # parameters that `if param: commit()` tests
 
     # ---- driving -------------------------------------------------------------------------------
 
@@ -119,6 +133,8 @@ class FunctionVisitor:
         function.checked_reads = frozenset(self.checked)
         function.owner_checked_reads = frozenset(self.owner_checked)
         function.identity_source = function.identity_source or self.returns.identity
+        if self.commit_params and not self.unguarded_commit:
+            function.commit_params = tuple(sorted(self.commit_params))
         return [function, *self.nested]
 
     def block(self, statements: list[ast.stmt]) -> None:
@@ -131,7 +147,8 @@ class FunctionVisitor:
         del self.branch[depth:]
 
     def branch_id(self, node: ast.AST) -> int:
-        return node.lineno * 1000 + node.col_offset
+        """Unique in the project: ops inlined from a helper in another file keep their arms apart from the caller's."""
+        return self.ctx.branch_salt + node.lineno * 1000 + node.col_offset
 
     def arm(self, node: ast.AST, arm: int, statements: list[ast.stmt]) -> None:
         self.branch.append((self.branch_id(node), arm))
@@ -152,6 +169,7 @@ class FunctionVisitor:
     def stmt_FunctionDef(self, node: ast.FunctionDef) -> None:
         qualname = f"{self.function.qualname}.<locals>.{node.name}"
         visitor = FunctionVisitor(node, self.ctx, qualname, self.scope)
+        _entry_facts(visitor.function, list(self.ctx.registrations.functions.get(qualname, ())))
         for function in visitor.run():
             self.nested.append(function)
             self.nested_qualnames.setdefault(function.name, function.qualname)
@@ -227,9 +245,12 @@ class FunctionVisitor:
             chain.append(chain[-1].orelse[0])
         entered = []
         for link in chain:
-            self.record_condition(self.value(link.test))
+            test = self.value(link.test)
+            self.record_condition(test)
             before = self.txn_state()
+            self.guards.append(test.taint.raw_params if isinstance(link.test, ast.Name) else frozenset())
             self.arm(link, 0, link.body)
+            self.guards.pop()
             entered.append((link, before, self.txn_state()))
             self.restore_txn_state(before)
             self.branch.append((self.branch_id(link), 1))
@@ -353,6 +374,12 @@ class FunctionVisitor:
         return self.segment, "implicit"
 
     def end_transaction(self) -> None:
+        guard = next((params for params in reversed(self.guards) if params), None)
+        if guard is None:
+            self.unguarded_commit = True
+        else:
+            self.commit_params |= guard
+        self.function.commits = True
         self.begun = False
         self.segment = next(self.ctx.txn_ids)
 
@@ -483,11 +510,7 @@ class FunctionVisitor:
         bound = self.scope.lookup(name)
         if bound is not None:
             return bound
-        for handler in models.NAMES:
-            found = handler(self, node)
-            if found is not None:
-                return found
-        return UNKNOWN
+        return first_answer(models.NAMES, self, node) or UNKNOWN
 
     def expr_JoinedStr(self, node: ast.JoinedStr) -> Value:
         parts = []
@@ -563,10 +586,9 @@ class FunctionVisitor:
         container = self.value(node.value)
         key = self.value(node.slice)
         label = string(node.slice)
-        for handler in models.SUBSCRIPTS:
-            found = handler(self, node, container, label)
-            if found is not None:
-                return found
+        found = first_answer(models.SUBSCRIPTS, self, node, container, label)
+        if found is not None:
+            return found
         if container.fields is not None and label is not None:
             return dict(container.fields).get(label, union(container))
         if container.items is not None and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
@@ -585,10 +607,9 @@ class FunctionVisitor:
 
     def expr_Attribute(self, node: ast.Attribute) -> Value:
         owner = self.value(node.value)
-        for handler in models.ATTRIBUTES:
-            found = handler(self, node, owner)
-            if found is not None:
-                return found
+        found = first_answer(models.ATTRIBUTES, self, node, owner)
+        if found is not None:
+            return found
         if owner.instance_of:
             return Value(taint=owner.taint)
         if owner.constant:
@@ -609,15 +630,10 @@ class FunctionVisitor:
             merged = union(*arguments)
             return Value(taint=merged.taint.casted())
         site = CallSite(node, name, self.ctx.resolve(dotted(func)), receiver, arguments, keywords)
-        for handler in models.CALLS.get(name, ()):
-            found = handler(self, site)
-            if found is not None:
-                return found
-        for handler in models.ANY_CALL:
-            found = handler(self, site)
-            if found is not None:
-                return found
-        return self.python_call(site)
+        found = first_answer(models.CALLS.get(name, ()), self, site)
+        if found is None:
+            found = first_answer(models.ANY_CALL, self, site)
+        return found if found is not None else self.python_call(site)
 
     def python_call(self, site: CallSite) -> Value:
         """String building, containers, constructors and methods of project classes, project functions."""
@@ -636,22 +652,33 @@ class FunctionVisitor:
                     pieces.append(text_of(part))
                 return concat(pieces)
             return concat([text_of(arguments[0])])
-        if receiver is not None and name in STRING_METHODS:
+        if name == "setattr" and isinstance(func, ast.Name) and len(arguments) == 3 and arguments[0].instance_of:
+            self.orm_write(arguments[0], string(node.args[1]) or "*", arguments[2], node)
+            return UNKNOWN
+        if receiver is not None and name in STRING_METHODS and not receiver.instance_of:
             return Value(taint=union(receiver, *arguments).taint, instance_of=None)
         # A class called by name: a model imported from the models module is constructed here as well as one
         # defined in this file (only a created object added to a session becomes an INSERT).
         if name[:1].isupper() and isinstance(func, ast.Name) and not name.isupper() and \
                 name not in self.ctx.function_names:
+            spreads = [self.value(kw.value) for kw in node.keywords if kw.arg is None]  # Model(**data)
             return Value(instance_of=name, created=True, taint=union(*arguments, *keywords.values()).taint,
-                         fields=tuple(keywords.items()))
-        if receiver is not None and receiver.created and receiver.instance_of and isinstance(func, ast.Attribute):
-            # A method of an object built from a class here (accounts = AccountService(db)): Class.method.
+                         fields=tuple(keywords.items()) + tuple(("**", spread) for spread in spreads))
+        if receiver is not None and receiver.instance_of and isinstance(func, ast.Attribute):
+            # A method of an object of a known class — built here (`AccountService(db).charge()`), loaded
+            # (`order.cancel()`), or `self` — is Class.method, found in the class or its bases by the project.
             return self.project_call(node, f"{receiver.instance_of}.{func.attr}", arguments, keywords, receiver,
-                                     method=True)
+                                     method=True, receiver_class=receiver.instance_of)
+        if isinstance(func, ast.Attribute) and self.looks_like_model(func.value):
+            # `Order.create(...)`, `Holding.find(id)`: a class or static method, which a base may define. A lookup
+            # by its name returns a loaded row of that class (its attributes written back are an UPDATE).
+            cls = last_name(func.value)
+            result = self.project_call(node, site.qualified or name, arguments, keywords, receiver, receiver_class=cls)
+            return replace(result, instance_of=cls) if LOOKUP_METHOD.match(name) else result
         return self.project_call(node, site.qualified or name, arguments, keywords, receiver)
 
     def project_call(self, node: ast.Call, name: str, arguments: list[Value], keywords: dict[str, Value],
-                     receiver: Value | None, *, method: bool = False) -> Value:
+                     receiver: Value | None, *, method: bool = False, receiver_class: str | None = None) -> Value:
         derived = union(*arguments, *keywords.values(), *([receiver] if receiver else []))
         if not method and not self.may_be_project_function(node.func):
             return derived
@@ -668,10 +695,19 @@ class FunctionVisitor:
         call_id = next(self.ctx.ids)
         arguments_by_key = {str(i): union(v).taint for i, v in enumerate(arguments)}
         arguments_by_key.update({k: union(v).taint for k, v in keywords.items()})
+        created = receiver is not None and receiver.created and receiver_class is not None
+        falsy = tuple(key for key, arg in [*((str(i), a) for i, a in enumerate(node.args)),
+                                           *((kw.arg, kw.value) for kw in node.keywords if kw.arg)]
+                      if isinstance(arg, ast.Constant) and arg.value in (False, None, 0))
+        if method and receiver is not None:
+            arguments_by_key["self"] = receiver.taint
         self.function.calls.append(Call(
             name=name, span=span(node), arguments=arguments_by_key, txn=txn, txn_kind=kind,
             retried=self.retry_depth > 0 or self.function.retries, result_id=call_id,
             callables={k: self.qualify(v) for k, v in passed.items()},
+            receiver=receiver_class, receiver_created=created,
+            receiver_fields={k: union(v).taint for k, v in receiver.fields or ()} if created else {},
+            branch=tuple(self.branch[-MAX_BRANCH:]), falsy=falsy,
         ))
         return Value(taint=derived.taint | Taint(reads=frozenset({call_id})))
 
@@ -772,10 +808,13 @@ def extract(tree: ast.Module, source_text: str, path: str, module: str) -> Modul
     registrations = Registrations()
     for finder in models.ENTRY_POINTS:
         registrations.update(finder(tree, ctx))
+    _split_views(registrations, tree, ctx)
+    ctx.registrations = registrations
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _function(node, ctx, node.name, registrations)
         elif isinstance(node, ast.ClassDef):
+            facts.classes[node.name] = tuple(last_name(base) for base in node.bases if last_name(base))
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     _function(item, ctx, f"{node.name}.{item.name}", registrations, owner=node)
@@ -816,6 +855,28 @@ def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
             ctx.globals.names[node.targets[0].id] = replace(value, constant=value.constant or not value.taint)
 
 
+def _entry_facts(function: Function, entries: list[EntryPoint]) -> None:
+    """The entry points of `function`, and what they and its decorators say of its callers."""
+    function.entry_points = entries
+    if any(entry.auth for entry in entries) or any(AUTH_DECORATOR.search(d) for d in function.decorators):
+        function.authenticated = True
+    if any(entry.privileged for entry in entries) or any(PRIVILEGE.search(d) for d in function.decorators):
+        function.privileged = True
+
+
+def _split_views(registrations: Registrations, tree: ast.Module, ctx: ModuleContext) -> None:
+    """Views defined here are found by name; the others, by the dotted name the imports give, in the project."""
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                    ast.ClassDef))}
+    local: dict[str, list[EntryPoint]] = {}
+    for written, entries in registrations.views.items():
+        if written in defined:
+            local.setdefault(written, []).extend(entries)
+        else:
+            ctx.facts.foreign_views.setdefault(ctx.resolve(written), []).extend(entries)
+    registrations.views = local
+
+
 def _suppressions(source_text: str, facts: ModuleFacts) -> None:
     if "plumbline:" not in source_text:
         return
@@ -829,7 +890,9 @@ def _suppressions(source_text: str, facts: ModuleFacts) -> None:
 
 def _function(node, ctx: ModuleContext, qualname: str, registrations: Registrations,
               owner: ast.ClassDef | None = None) -> None:
-    visitor = FunctionVisitor(node, ctx, qualname, None, is_method=owner is not None)
+    if owner is not None and parameters(node)[:1] == ["cls"]:
+        node = _bind_class(node, owner.name)
+    visitor = FunctionVisitor(node, ctx, qualname, None, owner=owner.name if owner is not None else None)
     function = visitor.function
     entries: list[EntryPoint] = list(registrations.functions.get(qualname, ()))
     if owner is not None and node.name in (*HTTP_METHODS, "dispatch_request"):
@@ -842,20 +905,23 @@ def _function(node, ctx: ModuleContext, qualname: str, registrations: Registrati
         function.decorators = function.decorators + registrations.class_decorators.get(owner.name, ())
     elif owner is None:
         entries.extend(registrations.views.get(node.name, ()))
-    function.entry_points = entries
-    if any(entry.auth for entry in entries) or any(AUTH_DECORATOR.search(d) for d in function.decorators):
-        function.authenticated = True
+    _entry_facts(function, entries)
     _runner_params(node, function, ctx.exception_aliases)
     ctx.facts.functions.extend(visitor.run())
 
 
+def _bind_class(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A class method whose `cls` reads as the class it is defined in: `cls.query`, `cls(**fields)`."""
+    bound = copy.deepcopy(node)
+    for child in ast.walk(bound):
+        if isinstance(child, ast.Name) and child.id == "cls":
+            child.id = name
+    return bound
+
+
 def context_kind(context: ast.expr, connection_names: set[str]) -> str | None:
     """What the models say a `with` block is: 'transaction', 'connection' or None."""
-    for handler in models.CONTEXTS:
-        kind = handler(context, connection_names)
-        if kind is not None:
-            return kind
-    return None
+    return first_answer(models.CONTEXTS, context, connection_names)
 
 
 def _runner_params(node: ast.FunctionDef | ast.AsyncFunctionDef, function: Function,

@@ -57,8 +57,9 @@ class Registrations:
     """Entry points a module declares, before its functions are visited."""
 
     functions: dict[str, list[EntryPoint]] = field(default_factory=dict)  # qualname -> entry points
-    # Views registered by name (`add_url_rule(..., view_func=f)`, `add_resource(Items, ...)`): a function, or a
-    # class whose HTTP-method functions (get, post…, dispatch_request) handle the requests the entry allows.
+    # Views registered by name as written (`add_url_rule(..., view_func=views.f)`, `add_resource(Items, ...)`):
+    # a function, or a class whose HTTP-method functions (get, post…, dispatch_request) handle the requests the
+    # entry allows. The core finds them in the module, or through its imports in another one.
     views: dict[str, list[EntryPoint]] = field(default_factory=dict)
     class_decorators: dict[str, tuple[str, ...]] = field(default_factory=dict)  # decorators every method takes
 
@@ -126,7 +127,17 @@ def module_nodes(*types: type):
 
 # The library modules, in the order their handlers are consulted for one name (the web framework's request
 # objects before the drivers', drivers before the ORM's generic result methods).
-MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "sqlalchemy", "alembic", "cockroachdb", "identity")
+MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "dynamodb", "dynamodb_schema", "boto3", "boto2",
+           "pynamodb", "sqlalchemy", "alembic", "cockroachdb", "identity")
+
+
+def first_answer(handlers, *arguments) -> "Value | None":
+    """What the first handler that answers (returns something) says, or None."""
+    for handler in handlers:
+        found = handler(*arguments)
+        if found is not None:
+            return found
+    return None
 
 
 def is_transaction_runner(name: str) -> bool:

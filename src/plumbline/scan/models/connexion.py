@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from plumbline.jsonpointer import pointer
 from plumbline.scan.facts import EntryPoint, Function, ModuleFacts, OperationResolver
 from plumbline.scan.files import MAX_BYTES
 from plumbline.scan.models import module_nodes, project_entry_points
@@ -301,17 +302,7 @@ class _Reader:
     def pointer(self, reference: str) -> Any:
         if not reference.startswith("#/"):
             return None  # another document: not read
-        node: Any = self.document
-        for part in reference[2:].split("/"):
-            self.spend(1)
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict):
-                node = node.get(part)
-            elif isinstance(node, list) and part.isdecimal() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return None
-        return node
+        return pointer(self.document, reference[1:], step=lambda: self.spend(1))
 
     def spend(self, amount: int) -> None:
         self.work += amount

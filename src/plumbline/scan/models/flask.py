@@ -9,7 +9,7 @@ from plumbline.scan.facts import EntryPoint, Taint
 from plumbline.scan.models import Registrations, attributes, calls, entry_points, module_nodes, subscripts
 from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, source, string, strings
 from plumbline.scan.values import UNKNOWN, Value
-from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, UNAUTHORIZED
+from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 ALL_METHODS = tuple(m.upper() for m in HTTP_METHODS)
@@ -25,8 +25,8 @@ def path_params(rule: str) -> tuple[str, ...]:
     return tuple(match.group(2) for match in PATH_PARAMETER.finditer(rule))
 
 
-def route(rule: str, methods: tuple[str, ...], *, auth: bool = False) -> EntryPoint:
-    return EntryPoint("http", rule, methods, path_params(rule), auth=auth)
+def route(rule: str, methods: tuple[str, ...], *, auth: bool = False, privileged: bool = False) -> EntryPoint:
+    return EntryPoint("http", rule, methods, path_params(rule), auth=auth, privileged=privileged)
 
 
 # ---- client data and the caller --------------------------------------------------------------------------
@@ -115,25 +115,51 @@ def session_import(node: ast.ImportFrom, ctx) -> None:
 
 @entry_points
 def routes(tree: ast.Module, ctx) -> Registrations:
-    """`@app.route` / `@bp.get` on functions and methods, `add_url_rule` (functions and `View.as_view`)."""
+    """`@app.route` / `@bp.get` on functions and methods, also on functions defined inside an app factory
+    (`def register(app): @app.route(...)`), and `add_url_rule` (functions and `View.as_view`)."""
     registrations = Registrations()
-    guarded = _guarded_by_before_request(tree)
+    guards = _before_request_guards(tree)
     for node in tree.body:
         for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
-            _add_url_rule(call, registrations)
+            _add_url_rule(call, guards, registrations)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            _decorated_routes(node, node.name, guarded, registrations)
+            _decorated_routes(node, node.name, guards, registrations)
+            for inner, qualname in _nested_functions(node, f"{node.name}.<locals>"):
+                _decorated_routes(inner, qualname, guards, registrations)
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    _decorated_routes(item, f"{node.name}.{item.name}", guarded, registrations)
+                    _decorated_routes(item, f"{node.name}.{item.name}", guards, registrations)
             decorators = view_decorators(node)
             if decorators:
                 registrations.class_decorators[node.name] = decorators
     return registrations
 
 
-def _decorated_routes(node, qualname: str, guarded: set[str], registrations: Registrations) -> None:
+def _nested_functions(node, prefix: str):
+    """Functions defined in `node`'s body, in its if/with/try blocks too (not in nested classes), with the
+    qualnames the core gives them. A work list, not recursion: an elif chain can be thousands of blocks deep."""
+    pending = [(list(node.body), prefix)]
+    while pending:
+        statements, where = pending.pop()
+        for child in statements:
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualname = f"{where}.{child.name}"
+                yield child, qualname
+                pending.append((list(child.body), f"{qualname}.<locals>"))
+            elif isinstance(child, (ast.If, ast.With, ast.AsyncWith, ast.Try, ast.For, ast.While)):
+                pending.append((list(_bodies(child)), where))
+
+
+def _bodies(node: ast.stmt):
+    for name in ("body", "orelse", "finalbody"):
+        yield from getattr(node, name, ())
+    for handler in getattr(node, "handlers", ()):
+        yield from handler.body
+
+
+def _decorated_routes(node, qualname: str, guards: dict[str, tuple[bool, bool]],
+                      registrations: Registrations) -> None:
     for decorator in node.decorator_list:
         if not isinstance(decorator, ast.Call) or not decorator.args:
             continue
@@ -145,10 +171,11 @@ def _decorated_routes(node, qualname: str, guarded: set[str], registrations: Reg
             continue
         methods = (target.attr.upper(),) if target.attr != "route" else tuple(
             m.upper() for m in strings(kwarg(decorator, "methods"))) or ("GET",)
-        registrations.add_function(qualname, route(rule, methods, auth=dotted(target.value) in guarded))
+        auth, privileged = guards.get(dotted(target.value), (False, False))
+        registrations.add_function(qualname, route(rule, methods, auth=auth, privileged=privileged))
 
 
-def _add_url_rule(call: ast.Call, registrations: Registrations) -> None:
+def _add_url_rule(call: ast.Call, guards: dict[str, tuple[bool, bool]], registrations: Registrations) -> None:
     if last_name(call.func) != "add_url_rule" or not call.args:
         return
     rule = string(call.args[0])
@@ -156,23 +183,29 @@ def _add_url_rule(call: ast.Call, registrations: Registrations) -> None:
     if rule is None or view is None:
         return
     methods = tuple(m.upper() for m in strings(kwarg(call, "methods"))) or ("GET",)
-    target = last_name(view.func.value) if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) \
-        and view.func.attr == "as_view" else last_name(view)
-    registrations.add_view(target, route(rule, methods))
+    target = dotted(view.func.value) if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) \
+        and view.func.attr == "as_view" else dotted(view)
+    owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else ""
+    auth, privileged = guards.get(owner, (False, False))
+    if target:
+        registrations.add_view(target, route(rule, methods, auth=auth, privileged=privileged))
 
 
-def _guarded_by_before_request(tree: ast.Module) -> set[str]:
-    """Apps and blueprints whose `before_request` hook refuses unauthenticated callers."""
-    guarded = set()
-    for node in tree.body:
+def _before_request_guards(tree: ast.Module) -> dict[str, tuple[bool, bool]]:
+    """Apps and blueprints whose `before_request` hook (anywhere in the module: app factories define them inside
+    a function) refuses unauthenticated callers: name -> (authenticated, restricted to a role or permission)."""
+    guards = {}
+    for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         for decorator in node.decorator_list:
             name = decorator_name(decorator)
-            if name.endswith(("before_request", "before_app_request")) and (
-                    AUTH_DECORATOR.search(source(node)) or UNAUTHORIZED.search(source(node))):
-                guarded.add(name.rsplit(".", 1)[0])
-    return guarded
+            if not name.endswith(("before_request", "before_app_request")):
+                continue
+            text = source(node)
+            if AUTH_DECORATOR.search(text) or UNAUTHORIZED.search(text):
+                guards[name.rsplit(".", 1)[0]] = (True, bool(PRIVILEGE.search(text)))
+    return guards
 
 
 def view_decorators(node: ast.ClassDef) -> tuple[str, ...]:

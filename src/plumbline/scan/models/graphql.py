@@ -53,7 +53,12 @@ def _is_classmethod(node: FunctionNode) -> bool:
 
 
 def positional_arguments(node: FunctionNode) -> tuple[str, ...]:
-    """graphene / ariadne: every parameter after the parent object and `info` (after `cls` in a classmethod)."""
+    """graphene / ariadne: every parameter after the parent object and `info` (after `cls` in a classmethod).
+
+    graphene 1 passed the arguments as one dict before the context and info: `mutate(self, args, context, info)`."""
+    positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+    if len(positional) >= 4 and positional[-2:] == ["context", "info"]:
+        return (positional[-3],)
     skipped = {a.arg for a in (node.args.posonlyargs + node.args.args)[:3 if _is_classmethod(node) else 2]}
     return tuple(name for name in _all_parameters(node) if name not in skipped)
 

@@ -47,7 +47,12 @@ def add(visitor, site) -> Value | None:
     for created in (o for o in objects if o.created and o.instance_of):
         visitor.add_op(site.node, api="orm", action="insert", table=created.instance_of,
                        writes={k: union(v).taint for k, v in created.fields or ()})
-    return UNKNOWN if any(o.created for o in objects) else None
+    # `session.add(self)` in a model method (an active-record `save()`): an INSERT when the object the method is
+    # called on was created by the caller, nothing new when it was loaded. The project stage decides.
+    itself = [o for o in objects if o.instance_of and not o.created and "self" in o.taint.raw_params]
+    for added in itself:
+        visitor.add_op(site.node, api="orm", action="insert", table=added.instance_of, keys={"<self>": added.taint})
+    return UNKNOWN if itself or any(o.created for o in objects) else None
 
 
 @calls("delete")

@@ -81,7 +81,7 @@ def create_customer():
 def settle_invoice(invoice_id):
     amount = Decimal(request.json["amount"])
     services.mark_paid(invoice_id, g.customer_id)
-    services.log_payment(invoice_id, amount)
+    services.log_payment(invoice_id, amount)  # expect: PL106
     return "", 204
 
 

@@ -59,7 +59,7 @@ def mark_paid(invoice_id, customer_id):
 
 def log_payment(invoice_id, amount):
     with pool.connection() as conn:
-        conn.execute("INSERT INTO payments (invoice_id, amount) VALUES (%s, %s)", (invoice_id, amount))  # expect: PL106
+        conn.execute("INSERT INTO payments (invoice_id, amount) VALUES (%s, %s)", (invoice_id, amount))  # ok: PL106 (the handler sequences the two helpers: reported on its line)
 
 
 def settle(conn, invoice_id, customer_id, amount):

@@ -11,7 +11,7 @@ class Trader(Model):
     def spend(self, total):
         if self.cash < total:
             raise ValueError("not enough cash")
-        self.cash -= total  # expect: PL102  # known-miss: read-modify-write inside a model method the route calls is not followed (self is not bound)
+        self.cash -= total  # expect: PL102
 
 
 class Holding(Model):

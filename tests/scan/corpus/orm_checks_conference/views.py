@@ -19,7 +19,7 @@ def print_badge():
     day = request.json["day"]
     if Badge.query.filter_by(attendee_id=current_user.id, day=day).first():
         abort(409)
-    Badge.create(attendee_id=current_user.id, day=day)  # expect: PL104  # known-miss: an insert through a mixin classmethod (Model.create) is not an insert
+    Badge.create(attendee_id=current_user.id, day=day)  # expect: PL104
     return "", 201
 
 
@@ -29,7 +29,7 @@ def print_badge_via_helper():
     day = request.json["day"]
     if badge_for(current_user.id, day) is not None:
         abort(409)
-    Badge(attendee_id=current_user.id, day=day).save()  # expect: PL104  # known-miss: the check in a helper (badge_for) and the insert through .save() are both unseen
+    Badge(attendee_id=current_user.id, day=day).save()  # expect: PL104
     return "", 201
 
 
@@ -49,7 +49,7 @@ def enrol(workshop_id):
 def leave_feedback(workshop_id):
     if Feedback.query.filter_by(attendee_id=current_user.id, workshop_id=workshop_id).first():
         abort(409)
-    Feedback.create(attendee_id=current_user.id, workshop_id=workshop_id,  # ok: PL104
+    Feedback.create(attendee_id=current_user.id, workshop_id=workshop_id,  # expect: PL104 (low: UNIQUE holds, the violation is unhandled)
                     stars=int(request.json["stars"]))
     return "", 201
 
