@@ -317,7 +317,7 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
     authenticated = project.authenticated(unit.function)
     scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
     reported: set[str] = set()
-    vouched: set[str] = set()  # client values an earlier owner-scoped, checked read showed to be the caller's
+    vouched = set(unit.vouched)  # client values compared with the caller, or shown to be the caller's by a read
     for op in unit.ops:
         if op.action == "read" and op.id in unit.checked and _scoped(op, unit):
             vouched |= {origin for c, v in op.keys.items() if ID_COLUMN.match(c) and not v.identity

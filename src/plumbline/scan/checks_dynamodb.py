@@ -204,8 +204,8 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
     schemas = schemas_of(project)
     ops = _ops(unit, schemas)
     reads = {op.id: op for op in ops if op.action == "read"}
-    vouched = frozenset().union(*(_client(op.keys.get("<vouched>", NO_TAINT)) for op in unit.ops
-                                  if op.table == ACCESS_CHECK))
+    vouched = unit.vouched.union(*(_client(op.keys.get("<vouched>", NO_TAINT)) for op in unit.ops
+                                   if op.table == ACCESS_CHECK))
     tied_groups = {op.together for op in ops if op.together and any(v.identity for v in op.condition_values.values())}
     chosen: dict[int, frozenset[str]] = {}  # read id -> the client origins that chose its key, when nothing ties it
     reported: set[str] = set()  # tables already reported for this handler: one finding per table, at its first access

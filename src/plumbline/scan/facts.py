@@ -167,6 +167,7 @@ class Function:
     returns: Taint = NO_TAINT
     checked_reads: frozenset[int] = frozenset()  # results tested in a condition (if row: …)
     owner_checked_reads: frozenset[int] = frozenset()  # results compared with the caller's identity
+    vouched: Taint = NO_TAINT  # client values compared with the caller's identity (`if user_id != me: abort()`)
     identity_source: bool = False  # returns the caller's identity (an auth helper)
     # Callable parameters it runs inside a transaction of its own: parameter -> whether it retries 40001.
     transaction_runner: dict[str, bool] = field(default_factory=dict)

@@ -41,6 +41,7 @@ class Unit:
     direct: frozenset[int] = frozenset()  # ids of the ops written in the function itself, not in a helper
     truncated: bool = False  # stopped following calls at MAX_UNIT_INLINED: its callees' ops are only in part
     tops: dict[int, Span] = field(default_factory=dict)  # inlined op id -> the call of the function that led to it
+    vouched: frozenset[str] = frozenset()  # client origins compared with the caller's identity (an ownership check)
 
     @property
     def is_entry_point(self) -> bool:
@@ -187,7 +188,7 @@ class Project:
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
                     frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated,
-                    inliner.tops)
+                    inliner.tops, frozenset(inliner.vouched))
 
 
 def _schemas(modules: list[ModuleFacts]) -> tuple[dict[str, dict[str, Table]], dict[str, str]]:
@@ -308,6 +309,7 @@ class _Inliner:
         self.paths: dict[int, str] = {}
         self.owner_checked: set[int] = set()
         self.checked: set[int] = set()
+        self.vouched: set[str] = set()  # client origins compared with the caller's identity somewhere in the unit
         self.tops: dict[int, Span] = {}  # inlined op id -> the call in the unit's function that led to it
         self.taken = 0  # ops and calls taken from callees
         self.truncated = False
@@ -393,6 +395,7 @@ class _Inliner:
             results[call.result_id] = returned
             if committed and call.txn_kind == "implicit":
                 segments[call.txn] = (next(self.ids), "implicit")  # the callee committed: what follows is new
+        self.vouched |= resolve(function.vouched).client
         for read in function.owner_checked_reads:
             self.owner_checked |= renumber.get(read, frozenset())
             if read in results:

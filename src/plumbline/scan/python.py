@@ -119,6 +119,7 @@ class FunctionVisitor:
         self.connection_depth = 0
         self.depth = 0  # expressions being evaluated inside one another (see `value`)
         self.evaluated: dict[ast.expr, Value] = {}  # operands evaluated ahead of their expression
+        self.vouched = NO_TAINT  # client values compared with the caller's identity in a condition
         self.guards: list[frozenset[str]] = []  # parameters tested by the enclosing `if param:` arms
         self.unguarded_commit = False
         self.commit_params: set[str] = set()  # parameters that `if param: commit()` tests
@@ -132,6 +133,7 @@ class FunctionVisitor:
         function.returns = self.returns
         function.checked_reads = frozenset(self.checked)
         function.owner_checked_reads = frozenset(self.owner_checked)
+        function.vouched = self.vouched
         function.identity_source = function.identity_source or self.returns.identity
         if self.commit_params and not self.unguarded_commit:
             function.commit_params = tuple(sorted(self.commit_params))
@@ -280,6 +282,9 @@ class FunctionVisitor:
         self.checked.update(taint.reads)
         if taint.identity and taint.reads:
             self.owner_checked.update(taint.reads)
+        if taint.identity and (taint.client or taint.params):
+            # `if username != get_jwt_identity(): abort(403)`: the client's value was compared with the caller.
+            self.vouched = self.vouched | Taint(client=taint.client, params=taint.params)
 
     def allow_list(self, node: ast.If) -> None:
         """`if x not in ALLOWED: abort(...)` makes x safe to interpolate afterwards."""
