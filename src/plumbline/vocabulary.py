@@ -103,6 +103,10 @@ IDENTITY_LIKE = re.compile(
     r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
     r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
     r"sku|isbn|invite_code|coupon_code|referral_code)$")
+# Numeric columns whose name says they count or price something (`used`, `discount_value`, `price_override`):
+# amounts too, once the column's type is a number (a text `value` is not).
+COUNTED_AMOUNT = re.compile(r"^(?!.*_(type|kind|id|status|mode)$)(used|uses|discount|.+_value|price_.+|.+_override)$")
+NUMERIC_TYPE = re.compile(r"int|numeric|decimal|float|double|real|money|number", re.I)
 # Tables that record events: many rows per person or object are their point.
 EVENT_TABLE = re.compile(r"log|history|attempt|audit|event|archive|revision|version|request|notification|message|"
                          r"outbox|inbox|queue|reset|invit|verification|activity|_at$", re.I)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
-from plumbline.scan.facts import DataOp, Span, Table, Taint
+from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, DataOp, Span, Table, Taint
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 from plumbline.vocabulary import (
@@ -22,7 +22,8 @@ from plumbline.vocabulary import (
     MONEY_COLUMN,
     OWNER_COLUMN,
     PERSON_IDENTIFIER,
-    PRINCIPAL_TABLE,
+    COUNTED_AMOUNT,
+    NUMERIC_TYPE,
     UNIQUE_VIOLATION,
     VERSION_COLUMN,
 )
@@ -166,14 +167,31 @@ def _same_source(a: Taint, b: Taint) -> bool:
 
 @unit_check("PL101")
 def sql_injection(unit: Unit, report: Report) -> None:
+    """Client data interpolated into SQL text; or, in a function no caller in the project is seen to call, one of
+    its parameters (nothing shows the value to be safe: medium confidence)."""
     for op in unit.ops:
-        if op.interpolated is None or not op.interpolated.injectable:
+        if op.interpolated is None:
             continue
         path, where, confidence = _where(unit, op)
         statement = f": {op.statement[:120]}" if op.statement else ""
-        report("PL101", path, where, f"SQL text is built from {_origins(op.interpolated)}{statement}",
-               confidence="medium" if op.dynamic_sql else confidence,
-               evidence={"statement": op.statement, "interpolated": sorted(op.interpolated.client)})
+        if op.interpolated.injectable:
+            report("PL101", path, where, f"SQL text is built from {_origins(op.interpolated)}{statement}",
+                   confidence="medium" if op.dynamic_sql else confidence,
+                   evidence={"statement": op.statement, "interpolated": sorted(op.interpolated.client)})
+        elif _unvouched_parameters(op, unit) and not report.project.is_called(unit.function):
+            names = ", ".join(sorted(_unvouched_parameters(op, unit)))
+            report("PL101", path, where, f"SQL text is built from parameter {names} of {unit.function.name}(), "
+                   f"which no caller in the scanned code shows to be safe{statement}", confidence="medium",
+                   evidence={"statement": op.statement, "parameters": sorted(op.interpolated.raw_params)})
+
+
+def _unvouched_parameters(op: DataOp, unit: Unit) -> frozenset[str]:
+    """Parameters of the unit's function interpolated into the text of `op` uncast, when nothing can tell what they
+    hold: not `self` (the object's state), not in tests, not in a hook a library calls with its own values."""
+    if op.dynamic_sql or unit.function.name.startswith("test") or "tests/" in f"/{unit.module.path}" or \
+            any(d.endswith(("listens_for", "listen")) for d in unit.function.decorators):
+        return frozenset()
+    return op.interpolated.raw_params - {"self", "cls"}
 
 
 @unit_check("PL102")
@@ -184,18 +202,22 @@ def lost_update(unit: Unit, report: Report) -> None:
         return
     project = report.project
     reads = {op.id: op for op in unit.ops if op.action == "read" and op.table}
-    for write in (op for op in unit.ops if op.action == "update" and op.table):
+    order = {op.id: position for position, op in enumerate(unit.ops)}  # the order the unit runs its ops in
+    updates = (_column_append(op, unit, project) or op for op in unit.ops)
+    for write in (op for op in updates if op.action == "update" and op.table):
         table = project.table(write.table, unit.module.path)
         if table is not None and table.versioned or any(VERSION_COLUMN.match(g) for g in write.guards):
             continue
         guarded = set(write.guards)
         for column, value in write.writes.items():
+            if _not_a_column(table, column):
+                continue
             sources = [reads[r] for r in value.reads if r in reads and reads[r].table == write.table
                        and _same_row(reads[r], write)]
             for read in sources:
                 if column in guarded or _protected(read, write, project):
                     continue
-                _report_lost_update(unit, report, read, write, column, project, check_then_act=False)
+                _report_lost_update(unit, report, read, write, column, project, kind="computed")
                 break
         for column in write.decrements:
             if column in guarded:
@@ -206,7 +228,56 @@ def lost_update(unit: Unit, report: Report) -> None:
                 if _protected(read, write, project) or table is not None and column in table.columns and \
                         table.columns[column].check:
                     continue
-                _report_lost_update(unit, report, read, write, column, project, check_then_act=True)
+                _report_lost_update(unit, report, read, write, column, project, kind="spent")
+                break
+        _state_change(unit, report, write, table, reads, order)
+
+
+def _column_append(op: DataOp, unit: Unit, project: Project) -> DataOp | None:
+    """`task.voter_ids.append(me)` on an ARRAY/JSON column: the UPDATE that writes the loaded list back whole."""
+    parts = collection_parts(op)
+    table = project.table(parts[0], unit.module.path) if parts else None
+    if table is None or parts[1] not in table.columns:
+        return None
+    owner = op.keys[COLLECTION_OWNER]
+    return replace(op, action="update", table=project.table_name(parts[0]), keys={"<loaded>": owner},
+                   writes={parts[1]: owner | op.writes[COLLECTION_MEMBER]})
+
+
+def _not_a_column(table: Table | None, attribute: str) -> bool:
+    """A plain attribute or a relationship of a model the schema knows: writing it writes back no column."""
+    return table is not None and bool(table.columns) and attribute != "*" and attribute not in table.columns
+
+
+def collection_parts(op: DataOp) -> tuple[str, str] | None:
+    """The model and attribute of a collection append (`("Attendee", "workshops")`), or None for any other op."""
+    if op.api != "orm" or op.action != "insert" or COLLECTION_OWNER not in op.keys or not op.table:
+        return None
+    model, _, attribute = op.table.rpartition(".")
+    return model, attribute
+
+
+def _state_change(unit: Unit, report: Report, write: DataOp, table: Table | None, reads: dict[int, DataOp],
+                  order: dict[int, int]) -> None:
+    """`if invite.used: abort(); invite.used = True`: an attribute tested in Python, then set to a value that does
+    not come from the client (a constant, the time, the caller) with nothing in the UPDATE asking for the old value
+    (`WHERE used = false`). Two requests pass the check together and both act on it: reported when that matters,
+    when each writes its own caller (`tool.lent_to = me`) or the check also gates another write (the attendee an
+    invite admits). Setting a flag twice to one value and nothing else (`if msg.unread: msg.unread = False`) is not."""
+    for column, value in write.writes.items():
+        if column in write.guards or column in write.keys or value.client or value.reads:
+            continue  # a compare-and-set, a client's edit, or a value computed from a read (see lost_update)
+        if _not_a_column(table, column):
+            continue
+        tested = [r for r in reads.values() if (r.id, column) in unit.tested and r.table == write.table
+                  and order[r.id] < order[write.id] and not r.exclusive_with(write) and _same_row(r, write)]
+        for read in tested:
+            if _protected(read, write, report.project):
+                continue
+            gated = (op.mutates and order[op.id] > order[read.id] and op.id != write.id and not op.exclusive_with(write)
+                     and not (op.table == write.table and _same_row(read, op)) for op in unit.ops)
+            if value.identity or any(gated):
+                _report_lost_update(unit, report, read, write, column, report.project, kind="state")
                 break
 
 
@@ -230,17 +301,26 @@ def _protected(read: DataOp, write: DataOp, project: Project) -> bool:
     return project.backend == "cockroachdb" or bool({"serializable", "repeatable read"} & project.hints)
 
 
+LOST_UPDATE_HOW = {
+    "computed": "used to compute the value written back",
+    "spent": "checked in Python, then decremented without a guard",
+    "state": "tested in Python, then set without asking for its old value in the UPDATE",
+}
+
+
 def _report_lost_update(unit: Unit, report: Report, read: DataOp, write: DataOp, column: str, project: Project,
-                        *, check_then_act: bool) -> None:
+                        *, kind: str) -> None:
+    """`kind`: how the read value leads to the write (LOST_UPDATE_HOW); a checked one is worse across transactions."""
     path, where, confidence = _where(unit, write)
     separate = read.txn != write.txn or write.txn_kind == "autocommit"
-    how = ("checked in Python, then decremented without a guard" if check_then_act
-           else "used to compute the value written back")
+    how = LOST_UPDATE_HOW[kind]
+    check_then_act = kind != "computed"
     scope = ("in separate transactions, so no isolation level prevents it" if separate
              else "in one transaction at READ COMMITTED without FOR UPDATE")
     report("PL102", path, where,
            f"{write.table}.{column} is read at line {read.span.line} and {how} at line {write.span.line}, {scope}: "
-           "concurrent requests lose updates", confidence=confidence,
+           f"{'concurrent requests both pass the check' if kind == 'state' else 'concurrent requests lose updates'}",
+           confidence=confidence,
            severity="critical" if separate and check_then_act else None,
            evidence={"read": read.statement, "write": write.statement, "separate_transactions": separate})
 
@@ -278,7 +358,11 @@ def check_then_insert(unit: Unit, report: Report) -> None:
         return
     project = report.project
     inserts = [op for op in unit.ops if op.action == "insert" and op.table]
+    order = {op.id: position for position, op in enumerate(unit.ops)}  # the order the unit runs its ops in
     for insert in inserts:
+        if collection_parts(insert) is not None:
+            _collection_check_then_add(unit, report, insert, order)
+            continue
         for read in unit.ops:
             if read.action != "read" or read.table != insert.table or read.span.line > insert.span.line:
                 continue
@@ -307,6 +391,38 @@ def check_then_insert(unit: Unit, report: Report) -> None:
             break
 
 
+def _collection_check_then_add(unit: Unit, report: Report, insert: DataOp, order: dict[int, int]) -> None:
+    """`if workshop not in attendee.workshops: attendee.workshops.append(workshop)`: a relationship's contents tested
+    in Python, then a row added to its association table. Reported when the association tables that may be meant
+    (Core tables of foreign keys to the owner's table and the member's) have no UNIQUE pair; an ARRAY/JSON column is
+    PL102's."""
+    project = report.project
+    model, attribute = collection_parts(insert)
+    owner = project.table(model, unit.module.path)
+    if owner is None or attribute in owner.columns:
+        return
+    tested = next((r for r in unit.ops if r.action == "read" and r.id in insert.keys[COLLECTION_OWNER].reads
+                   and (r.id, attribute) in unit.tested and order[r.id] < order[insert.id]
+                   and not r.exclusive_with(insert)), None)
+    if tested is None:
+        return
+    schema = project.schemas.get(project.schema_of.get(unit.module.path, ""), project.tables)
+    ends = {owner.name} | {op.table for op in unit.ops if op.id in insert.writes[COLLECTION_MEMBER].reads and op.table}
+    associations = []
+    for table in schema.values():
+        keys = {c.name for c in table.columns.values() if c.references}
+        if table.model is None and len(keys) >= 2 and \
+                ends <= {table.columns[k].references.partition(".")[0] for k in keys}:
+            associations.append((table, keys))
+    if not associations or any(unique_covering(table, keys) for table, keys in associations):
+        return  # a one-to-many relationship, or a pair the schema keeps unique
+    path, where, confidence = _where(unit, insert)
+    names = ", ".join(table.name for table, _ in associations)
+    report("PL104", path, where,
+           f"{model}.{attribute} is tested at line {tested.span.line} and then appended to, adding a row to {names} "
+           "with no UNIQUE pair: concurrent requests add it twice", confidence=confidence)
+
+
 @unit_check("PL105")
 def unscoped_object_access(unit: Unit, report: Report) -> None:
     project = report.project
@@ -330,7 +446,8 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
         if all(op.keys[c].client <= vouched for c in client_keys):
             continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
         table = project.table(op.table, unit.module.path)
-        owner = next((c for c in table.columns if OWNER_COLUMN.match(c)), None) if table else None
+        owner = _owner(project, table, project.schemas.get(project.schema_of.get(unit.module.path, ""), {})) \
+            if table else None
         if owner is None and (authenticated or not op.mutates):
             continue
         reported.add(op.table)
@@ -346,8 +463,40 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
                evidence={"statement": op.statement, "authenticated": authenticated})
 
 
+def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | None:
+    """The column that says whose a row is, as a path: an owner-like column (`user_id`); a reference to a table
+    of callers (`renter_id` -> users, a table the code reads by the caller's identity or named like users);
+    else `cart_id -> carts.user_id`, a parent whose own owner-like column makes it the caller's."""
+    direct = next((c for c in table.columns if OWNER_COLUMN.match(c)), None)
+    if direct is not None:
+        return direct
+    parents = []
+    for name, column in table.columns.items():
+        if not name.endswith("_id") or column.primary_key:
+            continue
+        target = (column.references or "").partition(".")[0] or \
+            _referenced_table(tables, _suffixes_of(tables), table.name, name[:-3])
+        if target is None or target == table.name:
+            continue
+        if target in project.principals:
+            return name
+        parents.append((name, target))
+    for name, target in parents:
+        parent = tables.get(target)
+        above = next((c for c in parent.columns if OWNER_COLUMN.match(c)), None) if parent is not None else None
+        if above is not None:
+            return f"{name} -> {target}.{above}"
+    return None
+
+
 def _scoped(op: DataOp, unit: Unit) -> bool:
-    return any(value.identity for value in op.keys.values()) or op.id in unit.owner_checked
+    """The op reaches only the caller's rows: a key is the caller's identity or comes from a row read by it
+    (`basket_id=basket.id` of the caller's basket), or its result is compared with the caller."""
+    if op.id in unit.owner_checked:
+        return True
+    caller_rows = {read.id for read in unit.ops if read.action == "read" and read.id != op.id
+                   and any(value.identity for value in read.keys.values())}
+    return any(value.identity or value.reads & caller_rows for value in op.keys.values())
 
 
 @unit_check("PL106")
@@ -358,6 +507,8 @@ def partial_write(unit: Unit, report: Report) -> None:
         return
     mutations = sorted((op for op in unit.ops if op.mutates), key=lambda op: op.span.line)
     for index, later in enumerate(mutations):
+        if later.txn == unit.open_txn != unit.function.first_txn and later.txn_kind == "implicit":
+            continue  # written after the handler's last commit and never committed: not a partial write
         for earlier in mutations[:index]:
             if earlier.txn == later.txn and later.txn_kind != "autocommit":
                 continue
@@ -404,7 +555,7 @@ def missing_unique(project: Project, report: Report) -> None:
     for table, column, _ in _columns(project):
         if not IDENTITY_LIKE.match(column.name) or EVENT_TABLE.search(table.name) or column.references:
             continue  # a foreign key (invoices.customer_id -> customers) points at a row, it does not name this one
-        if PERSON_IDENTIFIER.match(column.name) and not PRINCIPAL_TABLE.search(table.name):
+        if PERSON_IDENTIFIER.match(column.name) and table.name not in project.principals:
             continue  # posts.username is the author's name, not the post's identity
         if is_unique(table, column.name) or any(column.name in names for names in table.unique_sets):
             continue
@@ -415,12 +566,14 @@ def missing_unique(project: Project, report: Report) -> None:
 @schema_check("PL202")
 def missing_not_null(project: Project, report: Report) -> None:
     written = _always_written(project)
-    for table, column, _ in _columns(project):
+    for table, column, tables in _columns(project):
         if not column.nullable or column.primary_key:
             continue
         if IDENTITY_LIKE.match(column.name) and not EVENT_TABLE.search(table.name) or OWNER_COLUMN.match(column.name):
             reason = "identifies its row or its owner"
-        elif column.name in written.get(table.name, set()) and (MONEY_COLUMN.match(column.name) or column.references):
+        elif column.name in written.get(table.name, set()) and (
+                MONEY_COLUMN.match(column.name) or column.references or column.name.endswith("_id") and
+                _referenced_table(tables, _suffixes_of(tables), table.name, column.name[:-3]) is not None):
             reason = "is written by every insert in the code"
         else:
             continue
@@ -428,14 +581,16 @@ def missing_not_null(project: Project, report: Report) -> None:
 
 
 def _always_written(project: Project) -> dict[str, set[str]]:
-    """Per table, the columns every INSERT found in the code provides."""
+    """Per table, the columns every INSERT found in the code provides. A relationship set by the constructor
+    (`Widget(dashboard=d)`) writes its foreign key (`dashboard_id`); an insert spreading unknown data
+    (`Model(**data)`) says nothing about which columns it writes."""
     written: dict[str, set[str]] = {}
     for module in project.modules:
         for function in module.functions:
             for op in function.ops:
-                if op.action in ("insert", "upsert") and op.table and op.writes:
+                if op.action in ("insert", "upsert") and op.table and op.writes and "**" not in op.writes:
                     name = project.table_name(op.table).lower()
-                    columns = set(op.writes)
+                    columns = set(op.writes) | {f"{column}_id" for column in op.writes}
                     written[name] = written[name] & columns if name in written else columns
     return written
 
@@ -443,9 +598,24 @@ def _always_written(project: Project) -> dict[str, set[str]]:
 @schema_check("PL203")
 def missing_check(project: Project, report: Report) -> None:
     for table, column, _ in _columns(project):
-        if MONEY_COLUMN.match(column.name) and not column.check and not column.primary_key and not column.references:
+        amount = MONEY_COLUMN.match(column.name) or NUMERIC_TYPE.search(column.type or "") and \
+            COUNTED_AMOUNT.match(column.name)
+        if amount and not column.check and not column.primary_key and not column.references:
             _report_column(report, "PL203", table, column,
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
+
+
+_SUFFIXES: dict[int, tuple[dict[str, Table], dict[str, set[str]]]] = {}
+
+
+def _suffixes_of(tables: dict[str, Table]) -> dict[str, set[str]]:
+    """`_table_suffixes` of a schema, built once per schema of the scan."""
+    cached = _SUFFIXES.get(id(tables))
+    if cached is None or cached[0] is not tables:
+        if len(_SUFFIXES) > 64:
+            _SUFFIXES.clear()
+        cached = _SUFFIXES[id(tables)] = (tables, _table_suffixes(tables))
+    return cached[1]
 
 
 def _table_suffixes(tables: dict[str, Table]) -> dict[str, set[str]]:
@@ -492,13 +662,10 @@ def _referenced_table(tables: dict[str, Table], suffixes: dict[str, set[str]], r
 
 @schema_check("PL204")
 def missing_foreign_key(project: Project, report: Report) -> None:
-    suffixes: dict[int, dict[str, set[str]]] = {}
     for table, column, tables in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        if id(tables) not in suffixes:
-            suffixes[id(tables)] = _table_suffixes(tables)
-        target = _referenced_table(tables, suffixes[id(tables)], table.name, column.name[:-3])
+        target = _referenced_table(tables, _suffixes_of(tables), table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,

@@ -23,7 +23,7 @@ WRITES = ("insert", "upsert", "update", "delete")
 PRINCIPAL = re.compile(r"^(users?|accounts?|members?|customers?|profiles?|people|persons?|players?|logins?)$")
 NOISE_WORDS = {"table", "tbl", "name", "dynamodb", "ddb", "dynamo", "env", "stage", "dev", "prod", "test"}
 OWNER_KEY = re.compile(rf"{OWNER_COLUMN.pattern}|^(user_?name|username|email|user_?id|owner_?name)$", re.IGNORECASE)
-RAW_REQUEST = re.compile(r"^request\.\w+$")
+RAW_REQUEST = re.compile(r"^request\.\w+(\[.*\])?$")  # request.json, request.form['cell']: raw, unvalidated
 
 
 # ---- the project's key schemas ----------------------------------------------------------------------------------
@@ -47,6 +47,7 @@ class Schemas:
     by_name: dict[str, KeySchema] = field(default_factory=dict)
     observed: dict[str, tuple[str, ...]] = field(default_factory=dict)
     guarded: set[str] = field(default_factory=set)  # tables some handler reads only after an access check
+    principal_keys: set[str] = field(default_factory=set)  # key attributes of the tables of users, accounts...
 
     @classmethod
     def build(cls, project: Project) -> Schemas:
@@ -69,6 +70,10 @@ class Schemas:
                         known = schemas.observed.get(_normal(op.table), ())
                         if len(named) > len(known):
                             schemas.observed[_normal(op.table)] = tuple(named)
+        schemas.principal_keys = {name for schema in schemas.declared if _principal(schema.name) or
+                                  _principal(schema.model) for name in (schema.hash_key, schema.range_key) if name}
+        schemas.principal_keys |= {name for table, names in schemas.observed.items() if _principal(table)
+                                   for name in names}
         return schemas
 
     def of(self, op: DataOp) -> KeySchema | None:
@@ -118,6 +123,12 @@ class Schemas:
                 values = {name: taint for name, taint in writes.items()
                           if ID_COLUMN.match(name.lower()) or PERSON_IDENTIFIER.match(name.lower())}
         return values, hash_key
+
+    def names_user(self, attribute: str) -> bool:
+        """Whether an owner-like key attribute names one of the app's users: it keys the app's table of principals,
+        when the app has one (`owner_name` of a catalogue of GitHub repositories names no user of a `users` table
+        keyed by `username`)."""
+        return not self.principal_keys or attribute in self.principal_keys
 
     def catalogue(self, op: DataOp) -> bool:
         """A declared table with known attributes, none of which names an owner: nobody's items to protect."""
@@ -209,7 +220,7 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
     tied_groups = {op.together for op in ops if op.together and any(v.identity for v in op.condition_values.values())}
     chosen: dict[int, frozenset[str]] = {}  # read id -> the client origins that chose its key, when nothing ties it
     reported: set[str] = set()  # tables already reported for this handler: one finding per table, at its first access
-    for op in sorted(ops, key=lambda o: o.span.line):
+    for op in ops:  # in the order the handler runs them (a helper's lines are not the handler's)
         if op.action not in ("read", "upsert", "update", "delete") or op.sends:
             continue  # a conditional insert creates an item, it cannot reach one that exists
         values, hash_key = schemas.key_values(op)
@@ -229,7 +240,7 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
         if op.action == "read":
             chosen[op.id] = origins
         if not project.has_callers:
-            owner_keys = [name for name in values if OWNER_KEY.match(name)]
+            owner_keys = [name for name in values if OWNER_KEY.match(name) and schemas.names_user(name)]
             if op.action == "read" or not owner_keys or op.action in ("insert", "upsert") and _principal(op.table):
                 continue  # an app without users protects no one's items, except those named by a user
         elif _principal(op.table) and op.action in ("read", "insert", "upsert"):
@@ -275,20 +286,22 @@ def unconditional_write(unit: Unit, report: Report) -> None:
         return  # a consumer replays what it was sent: PL305 judges what a replay repeats
     schemas = schemas_of(report.project)
     ops = _ops(unit, schemas)
-    reads = {op.id: op for op in ops if op.action == "read"}
     methods = {method for entry in unit.function.entry_points for method in entry.methods}
-    for op in ops:
-        if op.action not in WRITES or op.batched and op.action == "delete":
+    lookups = _uniqueness_lookups(ops, schemas)
+    for index, op in enumerate(ops):
+        if op.action not in WRITES:
             continue
-        message = _overwrite(unit, op, reads, schemas, methods)
+        before = [r for r in ops[:index] if r.action == "read"]  # (in the order the handler runs them)
+        message = _overwrite(unit, op, before, schemas, methods, lookups.get(op.id))
         if message is None:
             continue
         path, where, confidence = _where(unit, op)
         report("PL303", path, where, message, confidence=confidence, evidence={"table": op.table})
 
 
-def _overwrite(unit: Unit, op: DataOp, reads: dict[int, DataOp], schemas: Schemas, methods: set[str]) -> str | None:
-    """Why this write can silently destroy data, or None."""
+def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, methods: set[str],
+               lookup: DataOp | None) -> str | None:
+    """Why this write, after the reads `earlier`, can silently destroy data, or None."""
     kinds = set(op.condition)
     if "hollow" in kinds:
         return (f"the condition of this {_describe(op)} puts a value where an attribute name belongs, so it holds "
@@ -296,37 +309,51 @@ def _overwrite(unit: Unit, op: DataOp, reads: dict[int, DataOp], schemas: Schema
     protected = bool(kinds & {"compare", "absent"}) or schemas.versioned(op)
     if protected:
         return None
-    before = [r for r in reads.values() if r.span.line <= op.span.line and _same_table(r, op) and
-              not r.exclusive_with(op)]
+    values, _ = schemas.key_values(op)
+    reads = {r.id: r for r in earlier}
+    before = [r for r in earlier if _same_table(r, op) and not r.exclusive_with(op)]
+    checked = [r for r in before if r.id in unit.checked and _checked_same(r, op, values)]
+    if op.action == "delete" and op.batched and not checked and not any(values.values()):
+        # Items handed to a batch from a list built in a loop: the ones the checks above looked at, as far as we know.
+        checked = [r for r in before if r.id in unit.checked]
+    if op.action == "delete":
+        if checked:  # (a batch delete cannot carry a condition at all)
+            return (f"this {_describe(op)} acts on what was read at line {checked[0].span.line} with no condition: "
+                    "an item changed in between is deleted all the same")
+        return None
+    # A put that restores or copies another item (a revert to an archived revision) replaces by design.
+    copy = op.action in ("insert", "upsert") and _copies_another_item(op, reads, values)
     # read, changed in Python, written back
-    for value in op.writes.values():
+    for value in op.writes.values() if not copy else ():
         for read in (reads[r] for r in value.reads if r in reads and _same_table(reads[r], op)):
             if op.action in ("upsert", "update"):
                 return (f"{read.table or 'the item'} is read at line {read.span.line}, changed in Python and written "
                         f"back by this {_describe(op)} without a condition on a version or the old value: a "
                         "concurrent change between the read and the write is lost")
-    values, _ = schemas.key_values(op)
     client_key = any(_client(v) and not v.identity for v in values.values())
     read_key = any(r in reads for v in values.values() for r in v.reads)
-    checked = [r for r in before if r.id in unit.checked and _checked_same(r, op, values)]
-    if op.action in ("insert", "upsert") and checked:
+    if op.action in ("insert", "upsert") and checked and not copy:
         read = checked[0]
         return (f"{read.table or 'the table'} is checked at line {read.span.line} and then this put runs without "
                 "attribute_not_exists: two concurrent requests both pass the check and the second silently "
                 "replaces the first")
+    # A PUT to a client-named key replaces that item by design; a key derived from what was read (the next free
+    # revision number) names an item the code means to be new.
     if op.action in ("insert", "upsert") and not op.batched and (client_key or read_key) and \
-            not (methods and methods <= {"PUT"}):
+            (read_key or not (methods and methods <= {"PUT"})):
         _, attributes = schemas.key_attributes(op)
         if len(attributes) < 2 or read_key:
-            return (f"this {_describe(op)} stores a new item under a key the request chose, without "
+            chose = "derived from what was read (a probed next number)" if read_key else "the request chose"
+            return (f"this {_describe(op)} stores a new item under a key {chose}, without "
                     "ConditionExpression='attribute_not_exists(...)': it silently replaces an existing item")
+    if lookup is not None:
+        return (f"{lookup.table or 'the table'} is searched at line {lookup.span.line} for an item with the same "
+                f"{', '.join(_looked_up(lookup, op, schemas))} and then this {_describe(op)} stores a new one: two "
+                "concurrent requests both find none and both write (keep a uniqueness item keyed by that value, put "
+                "with attribute_not_exists in the same transact_write_items)")
     if op.action == "update" and client_key and op.writes and "present" not in kinds:
         return (f"this {_describe(op)} SETs attributes on a key the client chose without attribute_exists: for an "
                 "unknown key it creates a phantom, half-built item")
-    if op.action == "delete" and any(r.id in unit.checked and _checked_same(r, op, values) for r in before):
-        read = next(r for r in before if r.id in unit.checked)
-        return (f"this {_describe(op)} acts on what was read at line {read.span.line} with no condition: an item "
-                "changed in between is deleted all the same")
     return None
 
 
@@ -334,7 +361,61 @@ def _checked_same(read: DataOp, op: DataOp, values: dict[str, Taint]) -> bool:
     """The write is about what the checked read looked up: a key or attribute from the same source."""
     looked_up = list(read.keys.values())
     written = list(values.values()) + list(op.writes.values())
-    return any(_shares_source(a, b) for a in looked_up for b in written)
+    return read.id in _union(values.values()).reads or any(_shares_source(a, b) for a in looked_up for b in written)
+
+
+def _same_item(read: DataOp, values: dict[str, Taint]) -> bool:
+    """The read fetched the item these key values name: the key was taken from it, or chosen by the same inputs."""
+    key = _union(values.values())
+    looked_up = _union(read.keys.values())
+    return read.id in key.reads or bool(_client(key) or key.params) and \
+        (_client(key), key.params) == (_client(looked_up), looked_up.params)
+
+
+def _copies_another_item(op: DataOp, reads: dict[int, DataOp], values: dict[str, Taint]) -> bool:
+    """Most attributes the put writes come from a read of another item (an archived revision restored, a template
+    copied); what it takes from the item it replaces, if anything, is bookkeeping such as the next revision."""
+    if not values:
+        return False  # which item it writes is unknown (a whole item put back as read)
+    same = other = 0
+    for name, value in op.writes.items():
+        sources = [reads[r] for r in value.reads if r in reads and name not in values and _same_table(reads[r], op)]
+        if any(_same_item(read, values) for read in sources):
+            same += 1
+        elif sources:
+            other += 1
+    return other > same
+
+
+def _uniqueness_lookups(ops: list[DataOp], schemas: Schemas) -> dict[int, DataOp]:
+    """Put -> the read before it that searched the table for an item with a value the put stores in a non-key
+    attribute (`Credential.name == data["name"]` on an index, then a new credential with that name): the check of a
+    uniqueness rule that no key enforces. One put per search, the last (a create may also write history items)."""
+    found: dict[int, DataOp] = {}
+    for index, read in enumerate(ops):
+        if read.action != "read":
+            continue
+        stores = [op for op in ops[index + 1:] if op.action in ("insert", "upsert") and not op.batched and
+                  _same_table(read, op) and _looked_up(read, op, schemas)]
+        if stores:
+            found[stores[-1].id] = read
+    return found
+
+
+def _looked_up(read: DataOp, op: DataOp, schemas: Schemas) -> list[str]:
+    """Non-key attributes the put writes with the client value the read searched for by equality."""
+    _, key_attributes = schemas.key_attributes(op)
+    searched = {**read.keys, **read.condition_values}
+    return sorted(name for name, value in op.writes.items() if name in searched and name not in key_attributes
+                  and not name.startswith("<") and _client(searched[name]) and _client(value)
+                  and _shares_source(searched[name], value))
+
+
+def _union(taints) -> Taint:
+    found = NO_TAINT
+    for taint in taints:
+        found = found | taint
+    return found
 
 
 # ---- PL304 -------------------------------------------------------------------------------------------------------
@@ -344,9 +425,10 @@ def _checked_same(read: DataOp, op: DataOp, values: dict[str, Taint]) -> bool:
 def non_atomic_multi_write(unit: Unit, report: Report) -> None:
     if not unit.is_entry_point or not report.may_compare("PL304", unit):
         return
-    writes = sorted((op for op in _ops(unit, schemas_of(report.project)) if op.mutates), key=lambda op: op.span.line)
+    writes = [op for op in _ops(unit, schemas_of(report.project)) if op.mutates]  # in the order they run
+    moving = _moves(writes)
     for op in writes:
-        if op.batched:
+        if op.batched and op.id not in moving:
             path, where, confidence = _where(unit, op)
             report("PL304", path, where, f"this {_describe(op)} is part of a batch write, which is not atomic: a "
                    "failure or unprocessed item leaves the batch half applied", confidence=confidence)
@@ -364,6 +446,19 @@ def non_atomic_multi_write(unit: Unit, report: Report) -> None:
                    f"{_describe(earlier)} and this {_describe(later)} are separate writes, not one "
                    "transact_write_items: a failure between them leaves half of the change", confidence=confidence)
             return
+
+
+def _moves(writes: list[DataOp]) -> set[int]:
+    """Ids of the writes that move items to another table: puts there, then deletes here (an archive). Each step
+    can be re-run after a partial failure, and the originals go only once their copies are stored."""
+    moving: set[int] = set()
+    for index, put in enumerate(writes):
+        if put.action not in ("insert", "upsert"):
+            continue
+        deletes = [op.id for op in writes[index + 1:] if op.action == "delete" and not _same_table(put, op)]
+        if deletes:
+            moving |= {put.id, *deletes}
+    return moving
 
 
 # ---- PL305 -------------------------------------------------------------------------------------------------------

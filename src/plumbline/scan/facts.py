@@ -51,6 +51,12 @@ class Taint:
     def __bool__(self) -> bool:
         return bool(self.client or self.identity or self.reads or self.params)
 
+    def union(self, *others: "Taint") -> "Taint":
+        result = self
+        for other in others:
+            result = result | other
+        return result
+
     def casted(self) -> "Taint":
         """The taint after int()/float()/an allow-list: numbers and listed names cannot inject."""
         return Taint(client=self.client, cast=True, identity=self.identity, reads=self.reads, params=self.params)
@@ -61,6 +67,12 @@ class Taint:
 
 
 NO_TAINT = Taint()
+# The class of what a project call returns is known only once the callee is: until then an object so returned
+# has this class name followed by the call's result id, and the project stage names the class (`returns_class`).
+RETURNED = "<returned>"
+# A collection appended to on a loaded object (`attendee.workshops.append(workshop)`, scan/models/sqlalchemy.py) is an
+# INSERT into "Model.attribute" whose keys name the owner and whose writes name the member with these two names.
+COLLECTION_OWNER, COLLECTION_MEMBER = "<owner>", "<member>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +180,19 @@ class Function:
     checked_reads: frozenset[int] = frozenset()  # results tested in a condition (if row: …)
     owner_checked_reads: frozenset[int] = frozenset()  # results compared with the caller's identity
     vouched: Taint = NO_TAINT  # client values compared with the caller's identity (`if user_id != me: abort()`)
+    # Attributes of loaded objects an `if` tests (`if invite.used:`), each with the object's taint: a later write of
+    # that attribute acts on what was checked (scan/checks.py, PL102).
+    tested: tuple[tuple[str, Taint], ...] = ()
     identity_source: bool = False  # returns the caller's identity (an auth helper)
     # Callable parameters it runs inside a transaction of its own: parameter -> whether it retries 40001.
     transaction_runner: dict[str, bool] = field(default_factory=dict)
     retries: bool = False  # the whole function is retried (a retry decorator)
     autocommit: bool = False  # it puts its connection in autocommit mode
     first_txn: int = 0  # the implicit transaction its first statements run in: the caller's, when inlined
+    open_txn: int = 0  # ... and the one still open when it returns (after its last commit): the caller goes on in it
     commits: bool = False  # it commits or rolls back: its caller's later statements run in a new transaction
+    keywords_param: str | None = None  # its `**kwargs` parameter: the keyword arguments no other parameter takes
+    returns_class: str | None = None  # the class of the object it returns, when it returns one (a model lookup)
     commit_params: tuple[str, ...] = ()  # ... only under `if <one of these parameters>:` (`save(commit=True)`)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import codecs
 import fnmatch
+import functools
 import io
 import os
 import re
@@ -66,8 +67,18 @@ def scan_root(paths: list[Path]) -> Path:
 
 
 def _excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(relative, f"{p}/*")
-               for p in patterns)
+    """A pattern matches the name or the relative path, or the path lies under one (what `fnmatch` says)."""
+    by_name, by_path = _exclusion(patterns)
+    return bool(by_name.match(os.path.normcase(name)) or by_path.match(os.path.normcase(relative)))
+
+
+@functools.lru_cache(maxsize=16)
+def _exclusion(patterns: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """`patterns` as one expression for names and one for paths: every directory and file of the tree is
+    tested, and one match costs less than three `fnmatch` calls per pattern."""
+    def either(texts: list[str]) -> re.Pattern:
+        return re.compile("|".join(fnmatch.translate(os.path.normcase(text)) for text in texts) or "(?!)")
+    return either(list(patterns)), either([*patterns, *(f"{p}/*" for p in patterns)])
 
 
 def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[tuple[str, str]]]:

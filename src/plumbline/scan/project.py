@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from itertools import count
 
 from plumbline.scan import models
-from plumbline.scan.facts import NO_TAINT, Call, DataOp, EntryPoint, Function, ModuleFacts, Span, Table, Taint
+from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Span, Table, Taint
 from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
+from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE
 
 MAX_DEPTH = 3
 # Calls multiply: f calling g 100 times, g calling h 100 times, h with 100 ops is a million ops for f. Calls
@@ -42,6 +43,8 @@ class Unit:
     truncated: bool = False  # stopped following calls at MAX_UNIT_INLINED: its callees' ops are only in part
     tops: dict[int, Span] = field(default_factory=dict)  # inlined op id -> the call of the function that led to it
     vouched: frozenset[str] = frozenset()  # client origins compared with the caller's identity (an ownership check)
+    open_txn: int = 0  # the implicit transaction still open when the function returns: what it writes is not committed
+    tested: frozenset[tuple[int, str]] = frozenset()  # (read op id, attribute): a condition tests that attribute of its row
 
     @property
     def is_entry_point(self) -> bool:
@@ -73,6 +76,8 @@ class Project:
     # One merged schema per app in the tree (see _schemas), and which one each module's code runs against.
     schemas: dict[str, dict[str, Table]] = field(default_factory=dict)
     schema_of: dict[str, str] = field(default_factory=dict)  # module path -> key of its schema
+    _called: set[int] | None = None  # ids of the functions some call resolves to (see is_called)
+    principals: set[str] = field(default_factory=set)  # tables of callers: read by the caller's identity, or so named
 
     @classmethod
     def build(cls, modules: list[ModuleFacts], backend: str = "auto",
@@ -94,8 +99,12 @@ class Project:
             for cls, bases in module.classes.items():
                 project.bases[cls] = tuple(dict.fromkeys(project.bases.get(cls, ()) + bases))
         _add_declared_entry_points(modules, list(documents))
+        project.principals = {name for name in project.tables if PRINCIPAL_TABLE.search(name) and
+                              not EVENT_TABLE.search(name)}
         for module in modules:
             for function in module.functions:
+                project.principals |= {project.table_name(op.table).lower() for op in function.ops
+                                       if op.action == "read" and op.table and _keyed_by_caller(op)}
                 project.has_callers = project.has_callers or project._knows_caller(function)
                 project._functions[f"{module.module}.{function.qualname}"] = (function, module)
                 project._by_name.setdefault(function.name, []).append((function, module))
@@ -127,8 +136,27 @@ class Project:
             inherited = self._inherited(receiver or owner.rpartition(".")[2], method, set())
             if inherited is not None:
                 return inherited
+        parts = name.split(".")
+        for start in range(1, len(parts) - 1):
+            # `services.messages.send` for a module the scan names `messages` (a folder without __init__.py)
+            found = self._functions.get(".".join(parts[start:]))
+            if found:
+                return found
         candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None
+
+    def is_called(self, function: Function) -> bool:
+        """Whether some call in the project resolves to `function` (or passes it as a callback)."""
+        if self._called is None:
+            self._called = set()
+            for module in self.modules:
+                for caller in module.functions:
+                    for call in caller.calls:
+                        for name in (call.name, *call.callables.values()):
+                            found = self.resolve(name, module, call.receiver if name == call.name else None)
+                            if found is not None:
+                                self._called.add(id(found[0]))
+        return id(function) in self._called
 
     def _inherited(self, cls: str, method: str, seen: set[str]) -> tuple[Function, ModuleFacts] | None:
         for base in self.bases.get(cls, ()):
@@ -188,7 +216,13 @@ class Project:
         ops = inliner.inline(function, module, environment, depth=0, context=None)
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
                     frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated,
-                    inliner.tops, frozenset(inliner.vouched))
+                    inliner.tops, frozenset(inliner.vouched), inliner.open_after[0], frozenset(inliner.tested))
+
+
+def _keyed_by_caller(op: DataOp) -> bool:
+    """A read of the caller's own row: its key or a person identifier equals the caller's identity."""
+    return any(value.identity and (column in ("id", "pk", "uuid") or PERSON_IDENTIFIER.match(column))
+               for column, value in op.keys.items())
 
 
 def _schemas(modules: list[ModuleFacts]) -> tuple[dict[str, dict[str, Table]], dict[str, str]]:
@@ -275,12 +309,12 @@ def _view_entries(views: dict[str, list[EntryPoint]], module: ModuleFacts, funct
     return found
 
 
-def _commit_declined(callee: Function, call: Call) -> bool:
-    """`save(commit=False)`: every commit of the callee is under `if commit:`, and this call passes it falsy."""
-    if not callee.commit_params or not call.falsy:
+def _commit_declined(callee: Function, falsy_arguments: frozenset[str]) -> bool:
+    """`save(commit=False)`: every commit of the callee is under `if commit:`, and the call passes it falsy."""
+    if not callee.commit_params or not falsy_arguments:
         return False
     positions = {param: str(index) for index, param in enumerate(callee.params)}
-    return all(param in call.falsy or positions.get(param) in call.falsy for param in callee.commit_params)
+    return all(param in falsy_arguments or positions.get(param) in falsy_arguments for param in callee.commit_params)
 
 
 def _spread(writes: dict[str, Taint], keywords: dict[str, Taint]) -> dict[str, Taint]:
@@ -310,7 +344,9 @@ class _Inliner:
         self.owner_checked: set[int] = set()
         self.checked: set[int] = set()
         self.vouched: set[str] = set()  # client origins compared with the caller's identity somewhere in the unit
-        self.tops: dict[int, Span] = {}  # inlined op id -> the call in the unit's function that led to it
+        self.tested: set[tuple[int, str]] = set()  # (read op id, attribute) tested in a condition
+        self.tops: dict[int, Span] = {}
+        self.open_after: tuple[int, str] = (0, "implicit")  # the transaction the last inlined function left open  # inlined op id -> the call in the unit's function that led to it
         self.taken = 0  # ops and calls taken from callees
         self.truncated = False
 
@@ -330,12 +366,14 @@ class _Inliner:
     def inline(self, function: Function, module: ModuleFacts, environment: dict[str, Taint], depth: int,
                context: _Context | None, stack: tuple[str, ...] = (), created: dict[str, Taint] | None = None,
                classes: dict[str, str] | None = None, site: tuple[str, Span] | None = None,
-               spread: dict[str, Taint] | None = None, branch: tuple = (), top: Span | None = None) -> list[DataOp]:
+               spread: dict[str, Taint] | None = None, branch: tuple = (), top: Span | None = None,
+               falsy: frozenset[str] = frozenset()) -> list[DataOp]:
         """The ops of `function` as its caller sees them.
 
         `created`: the values a method's object was built with, when its caller created it (None: loaded);
         `spread`: the keyword arguments its `**kwargs` received; `branch`: the if/else arms of the calls that
-        led here (a helper called in one arm runs only there); `top`: the call in the unit's own function that
+        led here (a helper called in one arm runs only there); `falsy`: its parameters the caller passed as
+        False/None/0 (`save(commit=False)` does not commit); `top`: the call in the unit's own function that
         led here; `classes` maps the class a method is
         defined in (a mixin) to the class of the object it runs on. Its implicit transaction is the caller's
         until it commits; what it does after a commit runs in a transaction of its own. `site`: where ops of code
@@ -348,13 +386,15 @@ class _Inliner:
         for op in function.ops:
             renumber[op.id] = frozenset({next(self.ids)}) if depth else frozenset({op.id})
         segments: dict[int, tuple[int, str]] = {}
+        declined = bool(function.commit_params) and set(function.commit_params) <= falsy  # its commits are skipped
+        returned: dict[str, str] = {}  # "<returned>N" -> the class of what call N returned
 
         def segment(txn: int) -> tuple[int, str]:
             """Where a statement of this function's implicit transaction `txn` runs, once inlined."""
             if txn not in segments:
                 if context is None:
                     segments[txn] = (txn, "implicit")
-                elif txn == function.first_txn:
+                elif txn == function.first_txn or declined:
                     segments[txn] = (context.txn, context.txn_kind)
                 else:
                     segments[txn] = (next(self.ids), "implicit")
@@ -362,6 +402,9 @@ class _Inliner:
 
         def resolve(taint: Taint) -> Taint:
             result = Taint(client=taint.client, cast=taint.cast, identity=taint.identity)
+            if depth == 0 and taint.params:  # the unit's own parameters that no entry point fills stay unknown
+                unknown = taint.params - environment.keys()
+                result = result | Taint(params=unknown, raw_params=taint.raw_params & unknown)
             for read in taint.reads:
                 if read in results:
                     result = result | results[read]
@@ -380,6 +423,9 @@ class _Inliner:
         for kind, _, key in pending:
             if kind == "op":
                 op = self._bind_self(own[key], created)
+                if op is not None and op.table and op.table.startswith(RETURNED):
+                    # A write to what a call returned: a row of the class the callee returns, else not a row.
+                    op = replace(op, table=returned[op.table]) if op.table in returned else None
                 if op is not None:
                     adapted = self._adapt(op, renumber[key], resolve, context, segment, module, classes, site,
                                           spread or {}, branch)
@@ -388,14 +434,20 @@ class _Inliner:
                     ops.append(adapted)
                 continue
             call = calls[key]
-            inlined, returned, committed = self._call(call, module, resolve, environment, depth, context, segment,
-                                                      stack, classes, site, spread or {}, branch,
-                                                      top if top is not None else call.span)
+            inlined, result, committed, result_class = self._call(
+                call, module, resolve, environment, depth, context, segment, stack, classes, site, spread or {},
+                branch, top if top is not None else call.span, returned,
+                frozenset(call.falsy) | {key for key, name in call.callables.items() if name in falsy})
             ops.extend(inlined)
-            results[call.result_id] = returned
+            results[call.result_id] = result
+            if result_class:
+                returned[f"{RETURNED}{call.result_id}"] = result_class
             if committed and call.txn_kind == "implicit":
-                segments[call.txn] = (next(self.ids), "implicit")  # the callee committed: what follows is new
+                # The callee committed: what follows runs in the transaction the callee left open.
+                segments[call.txn] = committed if isinstance(committed, tuple) else (next(self.ids), "implicit")
         self.vouched |= resolve(function.vouched).client
+        self.tested.update((read, attribute) for attribute, taint in function.tested for read in resolve(taint).reads)
+        self.open_after = segment(function.open_txn)
         for read in function.owner_checked_reads:
             self.owner_checked |= renumber.get(read, frozenset())
             if read in results:
@@ -447,7 +499,8 @@ class _Inliner:
 
     def _call(self, call: Call, module: ModuleFacts, resolve, environment: dict[str, Taint], depth: int,
               context: _Context | None, segment, stack: tuple[str, ...], classes: dict[str, str],
-              site: tuple[str, Span] | None, spread: dict[str, Taint], branch: tuple, top: Span):
+              site: tuple[str, Span] | None, spread: dict[str, Taint], branch: tuple, top: Span,
+              returned_classes: dict[str, str], falsy_arguments: frozenset[str]):
         """Ops of a called project function (and of callbacks it runs), the taint of its result, and whether
         it commits (the caller's implicit transaction ends there)."""
         arguments = {key: resolve(value) for key, value in call.arguments.items()}
@@ -456,9 +509,13 @@ class _Inliner:
             returned = returned | Taint(client=value.client, cast=value.cast, identity=value.identity,
                                         reads=value.reads)
         if depth >= MAX_DEPTH:
-            return [], returned, False
-        receiver = classes.get(call.receiver, call.receiver) if call.receiver else None
-        found = self.project.resolve(call.name, module, receiver)
+            return [], returned, False, None
+        receiver, name = call.receiver, call.name
+        if receiver and receiver.startswith(RETURNED):  # a method of what an earlier call returned
+            receiver = returned_classes.get(receiver)
+            name = f"{receiver or '?'}.{name.rpartition('.')[2]}"
+        receiver = classes.get(receiver, receiver) if receiver else None
+        found = self.project.resolve(name, module, receiver)
         if context is not None and context.force:
             here = replace(context, retried=context.retried or call.retried)
         elif call.txn_kind == "implicit":
@@ -469,6 +526,7 @@ class _Inliner:
         ops: list[DataOp] = []
         runner_params: dict[str, bool] = {}
         committed = False
+        result_class = None
         if found is not None:
             callee, callee_module = found
             runner_params = callee.transaction_runner
@@ -484,18 +542,29 @@ class _Inliner:
                     callee_env["self"] = arguments["self"]
                 named = set(callee.params)
                 callee_spread = {k: v for k, v in arguments.items() if not k.isdigit() and k not in named and k != "self"}
+                if callee.keywords_param:  # def update(**fields): `fields` holds every keyword no parameter took
+                    callee_env[callee.keywords_param] = NO_TAINT.union(*callee_spread.values())
                 created = _spread({k: resolve(v) for k, v in call.receiver_fields.items()}, spread) \
                     if call.receiver_created else None
                 defined_in = callee.qualname.rpartition(".")[0]
                 callee_classes = {defined_in: receiver} if receiver and defined_in and defined_in != receiver else {}
                 callee_classes = {**classes, **callee_classes} if classes else callee_classes
-                if self.project.reaches_ops(callee, callee_module, depth + 1) and self.admit(callee):
+                inlined = self.project.reaches_ops(callee, callee_module, depth + 1) and self.admit(callee)
+                if inlined:
                     # Ops of code shared by every model (a mixin's save) are reported where specific code called it.
                     entering = site if classes else (module.path, call.span)
+                    falsy = frozenset(param for index, param in enumerate(callee.params)
+                                      if str(index) in falsy_arguments or param in falsy_arguments)
                     ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,),
                                       created=created, classes=callee_classes, site=entering, spread=callee_spread,
-                                      branch=branch + call.branch, top=top)
-                committed = self.project.commits(callee, callee_module, depth + 1) and not _commit_declined(callee, call)
+                                      branch=branch + call.branch, top=top, falsy=falsy)
+                    # Whether it committed, as its statements ran: the transaction it left open is not the one it
+                    # started in (set by its inline above).
+                    committed = self.open_after if self.open_after != (here.txn, here.txn_kind) else False
+                else:
+                    committed = self.project.commits(callee, callee_module, depth + 1) and \
+                        not _commit_declined(callee, falsy_arguments)
+                result_class = callee_classes.get(callee.returns_class, callee.returns_class)
                 returned = Taint(client=callee.returns.client, cast=callee.returns.cast,
                                  identity=callee.returns.identity or callee.identity_source)
                 for param in callee.returns.params:
@@ -516,7 +585,7 @@ class _Inliner:
             runner = _Context(next(self.ids), "explicit", retries or here.retried, force=True)
             ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack,
                                    branch=branch + call.branch, top=top))
-        return ops, returned, committed
+        return ops, returned, committed, result_class
 
     @staticmethod
     def _runner_retries(runner_params: dict[str, bool], found, position: str) -> bool | None:

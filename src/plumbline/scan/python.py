@@ -20,7 +20,7 @@ from dataclasses import replace
 from itertools import count
 
 from plumbline.scan import models
-from plumbline.scan.facts import NO_TAINT, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
+from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
 from plumbline.scan.models import CallSite, Registrations, first_answer
 from plumbline.scan.pyast import dotted, exits, is_true, last_name, parameters, source, span, string
 from plumbline.scan.sql import Ref, parse
@@ -69,9 +69,12 @@ class ModuleContext:
         self.registrations = Registrations()  # how requests reach this module's functions (set before visiting)
         self.branch_salt = zlib.crc32(facts.path.encode("utf-8", "surrogateescape")) << 40
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
+        self.class_names: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.function_names.add(node.name)
+            elif isinstance(node, ast.ClassDef):
+                self.class_names.add(node.name)
 
     def resolve(self, name: str) -> str:
         head, _, rest = name.partition(".")
@@ -94,6 +97,7 @@ class FunctionVisitor:
             name=node.name, qualname=qualname, span=span(node), params=tuple(params),
             decorators=tuple(dotted(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list),
         )
+        self.function.keywords_param = node.args.kwarg.arg if node.args.kwarg else None
         self.scope = Scope(parent=parent or ctx.globals)
         for param in params:
             self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})))
@@ -120,6 +124,7 @@ class FunctionVisitor:
         self.depth = 0  # expressions being evaluated inside one another (see `value`)
         self.evaluated: dict[ast.expr, Value] = {}  # operands evaluated ahead of their expression
         self.vouched = NO_TAINT  # client values compared with the caller's identity in a condition
+        self.tested: list[tuple[str, Taint]] = []  # attributes of loaded objects an `if` tests (see note_tested)
         self.guards: list[frozenset[str]] = []  # parameters tested by the enclosing `if param:` arms
         self.unguarded_commit = False
         self.commit_params: set[str] = set()  # parameters that `if param: commit()` tests
@@ -131,9 +136,11 @@ class FunctionVisitor:
         function.retries = any(RETRY_DECORATOR.search(d) for d in function.decorators)
         self.block(self.node.body)
         function.returns = self.returns
+        function.open_txn = self.segment
         function.checked_reads = frozenset(self.checked)
         function.owner_checked_reads = frozenset(self.owner_checked)
         function.vouched = self.vouched
+        function.tested = tuple(dict.fromkeys(self.tested))
         function.identity_source = function.identity_source or self.returns.identity
         if self.commit_params and not self.unguarded_commit:
             function.commit_params = tuple(sorted(self.commit_params))
@@ -234,6 +241,8 @@ class FunctionVisitor:
             self.returns = self.returns | value.taint
             if value.instance_of or value.items:
                 self.returns = self.returns | union(value, *(value.items or ())).taint
+            if value.instance_of and not value.instance_of.startswith(RETURNED) and not self.function.returns_class:
+                self.function.returns_class = value.instance_of
 
     def stmt_Expr(self, node: ast.Expr) -> None:
         self.value(node.value)
@@ -249,6 +258,7 @@ class FunctionVisitor:
         for link in chain:
             test = self.value(link.test)
             self.record_condition(test)
+            self.note_tested(link.test)
             before = self.txn_state()
             self.guards.append(test.taint.raw_params if isinstance(link.test, ast.Name) else frozenset())
             self.arm(link, 0, link.body)
@@ -285,6 +295,14 @@ class FunctionVisitor:
         if taint.identity and (taint.client or taint.params):
             # `if username != get_jwt_identity(): abort(403)`: the client's value was compared with the caller.
             self.vouched = self.vouched | Taint(client=taint.client, params=taint.params)
+
+    def note_tested(self, test: ast.expr) -> None:
+        """`if invite.used:`, `if order.status != NEW:`: attributes of a loaded object (or row) a condition tests."""
+        for node in ast.walk(test):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                owner = self.scope.lookup(node.value.id)
+                if owner is not None and not owner.created and (owner.instance_of or owner.taint.reads):
+                    self.tested.append((node.attr, owner.taint))
 
     def allow_list(self, node: ast.If) -> None:
         """`if x not in ALLOWED: abort(...)` makes x safe to interpolate afterwards."""
@@ -714,7 +732,9 @@ class FunctionVisitor:
             receiver_fields={k: union(v).taint for k, v in receiver.fields or ()} if created else {},
             branch=tuple(self.branch[-MAX_BRANCH:]), falsy=falsy,
         ))
-        return Value(taint=derived.taint | Taint(reads=frozenset({call_id})))
+        # The result may be a row or an object of a project class (`request = citizen.active_request()`): its
+        # attribute writes and method calls are kept, and the project stage names its class from the callee.
+        return Value(taint=derived.taint | Taint(reads=frozenset({call_id})), instance_of=f"{RETURNED}{call_id}")
 
     def may_be_project_function(self, func: ast.expr) -> bool:
         """A call the project stage could resolve: a plain name, or a function of a module or of self/cls.
@@ -725,7 +745,8 @@ class FunctionVisitor:
             return func.id not in BUILTIN_NAMES and not isinstance(self.scope.lookup(func.id), Value) or \
                 func.id in self.ctx.function_names
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            return func.value.id in ("self", "cls") or func.value.id in self.ctx.imports
+            return func.value.id in ("self", "cls") or func.value.id in self.ctx.imports or \
+                func.value.id in self.ctx.class_names
         return False
 
     def qualify(self, name: str) -> str:

@@ -327,6 +327,8 @@ def attribute_updates(visitor, value: Value | None, node: ast.expr | None) -> Up
                             visitor.value(item)))
     elif value is not None and value.fields:
         entries = [(name, NO_TAINT, item) for name, item in value.fields]
+    if not entries and value is not None:  # built by a loop: it writes something, we cannot say what
+        found.writes["*"] = union(value).taint
     for name, chosen, item in entries:
         found.chosen = found.chosen | chosen
         spec = dict(item.fields or ())
@@ -524,7 +526,8 @@ def loaded_model(visitor, value: Value) -> str | None:
 
 @entry_points
 def consumers(tree: ast.Module, ctx) -> Registrations:
-    """Lambda-style handlers of stream / Kinesis / SQS batches (`for record in event["Records"]`) and functions that
+    """Lambda-style handlers of stream / Kinesis / SQS batches (`for record in event["Records"]`, or one record at a
+    time: `event["Records"][0]`) and functions that
     poll (`get_records`, `receive_message`) and handle what they get: each record is client data, delivered at
     least once."""
     registrations = Registrations()
@@ -543,20 +546,20 @@ def _consumer(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, regis
     polled = {target.id for statement in ast.walk(node) if isinstance(statement, ast.Assign)
               and isinstance(statement.value, ast.Call) and last_name(statement.value.func) in POLLING
               for target in statement.targets if isinstance(target, ast.Name)}
-    for loop in (n for n in ast.walk(node) if isinstance(n, (ast.For, ast.AsyncFor))):
-        source = loop.iter
-        if isinstance(source, ast.Call) and last_name(source.func) == "get" and source.args:
-            source = ast.Subscript(value=source.func.value, slice=source.args[0]) if isinstance(
-                source.func, ast.Attribute) else source
-        if isinstance(source, ast.Subscript) and string(source.slice) in RECORD_LISTS:
-            base = source.value
-            if isinstance(base, ast.Name) and base.id in params:
-                registrations.add_function(qualname, EntryPoint("consumer", qualname, inputs=(base.id,)))
-                return
-            if isinstance(base, ast.Call) and last_name(base.func) in POLLING or \
-                    isinstance(base, ast.Name) and base.id in polled:
-                registrations.add_function(qualname, EntryPoint("consumer", qualname))
-                return
+    for source in ast.walk(node):
+        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and \
+                source.func.attr == "get" and source.args:
+            source = ast.Subscript(value=source.func.value, slice=source.args[0])  # event.get("Records", [])
+        if not (isinstance(source, ast.Subscript) and string(source.slice) in RECORD_LISTS):
+            continue
+        base = source.value
+        if isinstance(base, ast.Name) and base.id in params:  # a loop over event["Records"], or event["Records"][0]
+            registrations.add_function(qualname, EntryPoint("consumer", qualname, inputs=(base.id,)))
+            return
+        if isinstance(base, ast.Call) and last_name(base.func) in POLLING or \
+                isinstance(base, ast.Name) and base.id in polled:
+            registrations.add_function(qualname, EntryPoint("consumer", qualname))
+            return
 
 
 @calls(*POLLING)

@@ -7,7 +7,7 @@ import re
 
 from plumbline.scan.facts import EntryPoint, Taint
 from plumbline.scan.models import Registrations, attributes, calls, entry_points, module_nodes, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, source, string, strings
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_walk, source, string, strings
 from plumbline.scan.values import UNKNOWN, Value
 from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
@@ -18,6 +18,7 @@ REQUEST_ATTRIBUTES = {
     "args", "form", "json", "values", "view_args", "headers", "cookies", "data", "files",
     "get_json", "get_data", "stream", "query_string", "environ",
 }
+CLAIMS = ("sub", "email", "username", "preferred_username", "uid", "login")  # token claims naming the caller
 PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)<]*\))?:)?(\w+)>")  # ([^)<]: linear on "<a(<a(<a(...")
 
 
@@ -74,6 +75,10 @@ def request_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | Non
 def request_item(visitor, node: ast.Subscript, container: Value, label: str | None) -> Value | None:
     if _is_session(visitor, node.value):
         return Value(taint=Taint(identity=True))
+    base = node.value
+    if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == "g" and \
+            visitor.scope.lookup("g") is None and label and (IDENTITY_ATTRIBUTE.search(label) or label in CLAIMS):
+        return Value(taint=Taint(identity=True))  # g.token_info["username"]: a claim of the verified token
     origin = request_source(visitor, node.value)
     return _client(_labelled(origin, label)) if origin else None
 
@@ -119,9 +124,10 @@ def routes(tree: ast.Module, ctx) -> Registrations:
     (`def register(app): @app.route(...)`), and `add_url_rule` (functions and `View.as_view`)."""
     registrations = Registrations()
     guards = _before_request_guards(tree)
-    for node in tree.body:
-        for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
+    for call in module_walk(tree):
+        if isinstance(call, ast.Call):
             _add_url_rule(call, guards, registrations)
+    for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _decorated_routes(node, node.name, guards, registrations)
             for inner, qualname in _nested_functions(node, f"{node.name}.<locals>"):
@@ -183,6 +189,9 @@ def _add_url_rule(call: ast.Call, guards: dict[str, tuple[bool, bool]], registra
     if rule is None or view is None:
         return
     methods = tuple(m.upper() for m in strings(kwarg(call, "methods"))) or ("GET",)
+    while isinstance(view, ast.Call) and view.args and not (isinstance(view.func, ast.Attribute)
+                                                             and view.func.attr == "as_view"):
+        view = view.args[0]  # login_required(views.edit), partial(item_delete, Product): the view inside
     target = dotted(view.func.value) if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) \
         and view.func.attr == "as_view" else dotted(view)
     owner = dotted(call.func.value) if isinstance(call.func, ast.Attribute) else ""
@@ -195,7 +204,7 @@ def _before_request_guards(tree: ast.Module) -> dict[str, tuple[bool, bool]]:
     """Apps and blueprints whose `before_request` hook (anywhere in the module: app factories define them inside
     a function) refuses unauthenticated callers: name -> (authenticated, restricted to a role or permission)."""
     guards = {}
-    for node in ast.walk(tree):
+    for node in module_walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         for decorator in node.decorator_list:

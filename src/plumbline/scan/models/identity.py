@@ -33,6 +33,18 @@ def identity_helper(visitor, site) -> Value | None:
     return Value(taint=Taint(identity=True))
 
 
+@calls("decode")
+def decoded_token(visitor, site) -> Value | None:
+    """`jwt.decode(request.headers[...], key)`: the claims of a verified token name the caller."""
+    if not site.qualified.startswith(("jwt.", "jose.jwt.", "authlib.jose.jwt.")) or not site.arguments:
+        return None
+    token = site.arguments[0].taint
+    if token.client and all(origin.startswith(("request.headers", "request.cookies")) for origin in token.client):
+        visitor.function.authenticated = True
+        return Value(taint=Taint(identity=True))
+    return None
+
+
 @module_nodes(ast.FunctionDef, ast.AsyncFunctionDef)
 def auth_decorator(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx) -> None:
     """A decorator defined in the project whose wrapper refuses with 401/403."""

@@ -113,13 +113,19 @@ def _instance(visitor, receiver: Value | None) -> tuple[str, bool] | None:
     return (model, True) if model else None
 
 
+def _batched(owner: tuple[str, str] | None) -> tuple[str, bool] | None:
+    """`with Note.batch_write() as batch: for note in notes: batch.delete(note)`: whatever the object, it is one of
+    the batch's model, and (given to a batch) one the caller already holds."""
+    return (owner[1], True) if owner is not None and owner[0] == "batch" and owner[1] else None
+
+
 @calls("save")
 def save(visitor, site) -> Value | None:
     """`Note(...).save()` (a put of a new item), `note.save()` of a loaded one (the whole item written back),
     `batch.save(obj)`, `transaction.save(obj, condition=...)`."""
     owner = site.receiver.dynamo if site.receiver is not None else None
     target = site.arguments[0] if owner and owner[0] in ("batch", "transaction") and site.arguments else site.receiver
-    found = _instance(visitor, target)
+    found = _instance(visitor, target) or _batched(owner)
     if found is None:
         return None
     model, loaded = found
@@ -187,7 +193,7 @@ def delete(visitor, site) -> Value | None:
     target = site.arguments[0] if grouped and site.arguments else site.receiver
     if not grouped and site.node.args:
         return None  # session.delete(obj) and friends are not PynamoDB's
-    found = _instance(visitor, target)
+    found = _instance(visitor, target) or _batched(owner)
     if found is None or not found[1] and not grouped and PYNAMODB_FLAG not in visitor.ctx.flags:
         return None  # `obj.delete()` of another library, or a project's own method
     model, loaded = found

@@ -7,7 +7,7 @@ import ast
 import re
 from dataclasses import replace
 
-from plumbline.scan.facts import Column, Span, Table
+from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, Span, Table
 from plumbline.scan.models import attributes, calls, module_nodes
 from plumbline.scan.pyast import dotted, is_true, kwarg, last_name, source, span, string, strings
 from plumbline.scan.values import UNKNOWN, ColumnRef, Query, Value, union
@@ -62,6 +62,24 @@ def delete_object(visitor, site) -> Value | None:
                        keys={"<loaded>": site.arguments[0].taint})
         return UNKNOWN
     return None
+
+
+@calls("append")
+def collection_append(visitor, site) -> Value | None:
+    """`attendee.workshops.append(workshop)` on a loaded object: the unit of work writes it at the next flush.
+
+    A relationship gains a row (an INSERT into its association table); an ARRAY/JSON column is read, changed in
+    Python and written back whole. Which one the attribute is, only the schema says: the op is an INSERT into
+    `Model.attribute` (COLLECTION_OWNER and COLLECTION_MEMBER name its sides), and the checks tell them apart."""
+    collection = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
+    if not (isinstance(collection, ast.Attribute) and isinstance(collection.value, ast.Name) and site.arguments):
+        return None
+    owner = visitor.scope.lookup(collection.value.id)
+    if owner is None or not owner.instance_of or owner.created or owner.instance_of.startswith("<"):
+        return None
+    visitor.add_op(site.node, api="orm", action="insert", table=f"{owner.instance_of}.{collection.attr}",
+                   keys={COLLECTION_OWNER: owner.taint}, writes={COLLECTION_MEMBER: union(site.arguments[0]).taint})
+    return UNKNOWN
 
 
 # ---- queries ---------------------------------------------------------------------------------------------

@@ -105,3 +105,18 @@ def open_basket_atomically():
                  "ConditionExpression": "attribute_not_exists(basket_id)"}},
     ])
     return "", 201
+
+
+@app.post("/preferences")
+@jwt_required()
+def save_preference():
+    repo.set_preference(get_jwt_identity(), request.form["name"], request.form["value"])
+    return "", 204
+
+
+@app.post("/preferences/theme")
+@jwt_required()
+def save_theme():
+    name = "dark_theme" if request.form["mode"] == "dark" else "light_theme"
+    repo.set_preference(get_jwt_identity(), name, request.form["value"])
+    return "", 204

@@ -3,6 +3,7 @@
 import uuid
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from aws_lambda_powertools.utilities.idempotency import idempotent
 
 dynamodb = boto3.resource("dynamodb")
@@ -88,3 +89,18 @@ def move_order(event, context):
         image = record["dynamodb"]["NewImage"]
         copies.delete_item(Key={"order_id": image["order_id"]["S"]})
         copies.put_item(Item={"order_id": image["new_id"]["S"], "total": image["total"]["N"]})  # expect: PL304
+
+
+def rename_shelf(event, context):
+    """Handles one record per invocation (batch size 1), read by index rather than in a loop."""
+    image = event["Records"][0]["dynamodb"]["NewImage"]
+    for row in copies.query(KeyConditionExpression=Key("shelf").eq(image["shelf"]["S"]))["Items"]:
+        copies.delete_item(Key={"order_id": row["order_id"]})
+        copies.put_item(Item={"order_id": image["prefix"]["S"] + row["order_id"],  # expect: PL304  # ok: PL305
+                              "shelf": image["new_shelf"]["S"]})
+
+
+def remember_first(event, context):
+    delivery = event["Records"][0]
+    applied.put_item(Item={"event_id": delivery["eventID"], "seen": 1},  # ok: PL304, PL305
+                     ConditionExpression="attribute_not_exists(event_id)")

@@ -34,7 +34,7 @@ def login():
     poster = Poster.query.filter_by(handle=request.json["handle"]).first()
     if poster is None:
         abort(401)
-    poster.session_token = poster.session_token or f"{poster.id}.{request.json['nonce']}"  # ok: PL102  # known-false-alarm: session_token is a plain class attribute, not a mapped column: nothing is written back to the row
+    poster.session_token = poster.session_token or f"{poster.id}.{request.json['nonce']}"  # ok: PL102 (session_token is a plain class attribute, not a mapped column: nothing is written back)
     return {"token": poster.session_token}
 
 

@@ -22,7 +22,7 @@ class Holding(Model):
 
     @staticmethod
     def find(holding_id):
-        return Holding.query.get(holding_id)
+        return Holding.query.get(holding_id)  # expect: PL105
 
     @classmethod
     def of_trader(cls, trader_id, holding_id):

@@ -39,7 +39,7 @@ def enrol(workshop_id):
     workshop = Workshop.query.get_or_404(workshop_id)
     attendee = Attendee.query.get(current_user.id)
     if workshop not in attendee.workshops:
-        attendee.workshops.append(workshop)  # expect: PL104  # known-miss: a relationship .append() after an 'in' check is not an insert into the association table
+        attendee.workshops.append(workshop)  # expect: PL104
     db.session.commit()
     return "", 204
 
@@ -59,7 +59,7 @@ def accept_invite(code):
     invite = Invite.query.filter_by(code=code).first_or_404()
     if invite.used:
         abort(410)
-    db.session.execute(text("UPDATE invites SET used = true WHERE code = :code"), {"code": code})  # expect: PL102  # known-miss: check-then-act: a flag read through the ORM then set by an UPDATE without 'AND used = false' is not flagged (only values computed from the read are)
+    db.session.execute(text("UPDATE invites SET used = true WHERE code = :code"), {"code": code})  # expect: PL102
     db.session.add(Attendee(email=request.json["email"]))
     db.session.commit()
     return "", 201
@@ -82,7 +82,7 @@ def open_workshop(workshop_id):
     workshop = Workshop.query.get_or_404(workshop_id)
     if workshop.opened:
         abort(409)
-    workshop.opened = True  # expect: PL102  # known-miss: check-then-act: a flag checked then set to a constant is not flagged (only values computed from the read are)
+    workshop.opened = True  # expect: PL102
     db.session.add(Announcement(workshop_id=workshop.id, body=f"{workshop.title} is open"))
     db.session.commit()
     return "", 204

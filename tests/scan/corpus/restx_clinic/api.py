@@ -16,7 +16,7 @@ api.add_namespace(ns)
 class AppointmentItem(Resource):
     @jwt_required()
     def get(self, appointment_id):
-        appointment = Appointment.query.get_or_404(appointment_id)  # expect: PL105  # known-miss: patient_id is not in the owner-column vocabulary and the FK-less column links to no principal table
+        appointment = Appointment.query.get_or_404(appointment_id)  # expect: PL105
         return {"id": appointment.id, "note": appointment.note}
 
     @jwt_required()

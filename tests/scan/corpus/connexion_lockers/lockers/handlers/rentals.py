@@ -6,7 +6,7 @@ from lockers.db import pool
 def show_locker(locker_id, user):
     conn = pool.getconn()
     with conn.cursor() as cur:
-        cur.execute("SELECT id, zone, renter_id FROM lockers WHERE id = %s", (locker_id,))  # expect: PL105  # known-miss: connexion operationId handlers are not entry points yet (connexion passes the caller as user)
+        cur.execute("SELECT id, zone, renter_id FROM lockers WHERE id = %s", (locker_id,))  # expect: PL105
         return cur.fetchone()
 
 
