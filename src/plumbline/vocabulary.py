@@ -70,6 +70,12 @@ PRIVILEGE = re.compile(r"admin|superuser|is_staff|staff_required|roles?_(require
 LOOKUP_METHOD = re.compile(r"^(get|find|fetch|load|lookup|first|one|current|latest)(_by\w*|_one|_current\w*|"
                            r"_or_404|_first|_for\w*|_of\w*)?$|^(get|find|fetch|load)_\w*_by_\w+$|^(by|of)_\w+$",
                            re.I)
+# Calls that grant or refuse access to an object named by their arguments (`acl_check(resource_id=id)`,
+# `if not can_edit(user, note_id): abort(403)`): the values passed are vouched for.
+ACCESS_CHECK_CALL = re.compile(
+    r"(^|_)(acl|authori[sz]e|authori[sz]ed|can_(access|edit|view|read|write|modify|delete)|has_(access|permission)|"
+    r"check_(access|permission|owner)|is_(owner|member)|require_(owner|member|access)|user_can|"
+    r"ensure_(owner|access|member)|owns)(_|$)", re.IGNORECASE)
 # A call that returns the authenticated caller (flask_login, flask_jwt_extended, a project's auth helper). A
 # call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
 IDENTITY_CALL = re.compile(

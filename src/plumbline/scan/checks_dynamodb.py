@@ -17,7 +17,6 @@ from plumbline.scan.models.dynamodb import IDEMPOTENT_DECORATOR, RECORD_ID
 from plumbline.scan.project import Project, Unit
 from plumbline.vocabulary import ID_COLUMN, OWNER_COLUMN, PERSON_IDENTIFIER
 
-ACCESS_CHECK = "<access check>"
 WRITES = ("insert", "upsert", "update", "delete")
 # Tables of principals: reading one by a client-chosen name is a profile, login or availability lookup.
 PRINCIPAL = re.compile(r"^(users?|accounts?|members?|customers?|profiles?|people|persons?|players?|logins?)$")
@@ -60,9 +59,9 @@ class Schemas:
                     schemas.by_name.setdefault(_normal(name), schema)
         for module in project.modules:
             for function in module.functions:
-                if any(op.table == ACCESS_CHECK for op in function.ops):
+                if function.vouched:
                     for op in function.ops:
-                        declared = schemas.of(op) if op.api == "dynamodb" and op.table != ACCESS_CHECK else None
+                        declared = schemas.of(op) if op.api == "dynamodb" else None
                         schemas.guarded |= {_normal(op.table), _normal(declared.name) if declared else ""} - {""}
                 for op in function.ops:
                     named = [k for k in op.keys if not k.startswith(("<", "*"))]
@@ -160,7 +159,7 @@ def schemas_of(project: Project) -> Schemas:
 def _ops(unit: Unit, schemas: Schemas) -> list[DataOp]:
     """The unit's DynamoDB accesses; those of a class used like a PynamoDB model count only when the project
     declares that model (a `get` on a class of another library looks the same)."""
-    return [op for op in unit.ops if op.api == "dynamodb" and op.table != ACCESS_CHECK and
+    return [op for op in unit.ops if op.api == "dynamodb" and
             not (_positional(op) and (schemas.of(op) is None or schemas.of(op).model is None))]
 
 
@@ -215,8 +214,7 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
     schemas = schemas_of(project)
     ops = _ops(unit, schemas)
     reads = {op.id: op for op in ops if op.action == "read"}
-    vouched = unit.vouched.union(*(_client(op.keys.get("<vouched>", NO_TAINT)) for op in unit.ops
-                                   if op.table == ACCESS_CHECK))
+    vouched = unit.vouched
     tied_groups = {op.together for op in ops if op.together and any(v.identity for v in op.condition_values.values())}
     chosen: dict[int, frozenset[str]] = {}  # read id -> the client origins that chose its key, when nothing ties it
     reported: set[str] = set()  # tables already reported for this handler: one finding per table, at its first access

@@ -99,6 +99,10 @@ class DataOp:
     handled: tuple[str, ...] = ()  # exception names caught around it
     dynamic_sql: bool = False  # the SQL text could not be recovered
     own_connection: bool = False  # inside a connection block the function opens itself (`with pool.connection()`)
+    # SQL text unknown here because it is a parameter of this function (a `query_db(sql, args)` wrapper): the
+    # parameters holding the text and the values bound to it; the project stage takes them from each caller.
+    text_param: str | None = None
+    params_param: str | None = None
     # The if/else and try/except arms it sits in: (branch point, arm). Ops in different arms of one
     # branch point never run together.
     branch: tuple[tuple[int, int], ...] = ()
@@ -162,6 +166,10 @@ class Call:
     receiver_fields: dict[str, Taint] = field(default_factory=dict)
     branch: tuple[tuple[int, int], ...] = ()  # the if/else arms it sits in, as for a DataOp
     falsy: tuple[str, ...] = ()  # arguments passed as a constant False, None or 0 (`save(commit=False)`)
+    # Arguments that are SQL-like text (position/keyword -> text with holes, the holes' taints) and literal
+    # containers (-> items, fields): what a wrapper that executes its argument needs from its caller.
+    texts: dict[str, tuple[str, tuple[Taint, ...]]] = field(default_factory=dict)
+    containers: dict[str, tuple[tuple[Taint, ...] | None, dict[str, Taint] | None]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

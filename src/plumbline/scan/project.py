@@ -17,6 +17,7 @@ from plumbline.scan import models
 from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Span, Table, Taint
 from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
+from plumbline.scan.sql import bound_statement, display
 from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE
 
 MAX_DEPTH = 3
@@ -309,6 +310,38 @@ def _view_entries(views: dict[str, list[EntryPoint]], module: ModuleFacts, funct
     return found
 
 
+def _passed(call: Call, callee: Function, resolve, path: str) -> dict[str, tuple]:
+    """The SQL texts and literal containers `call` passes, by the callee's parameter names, resolved where the
+    call is: ("text", text, holes) or ("container", items, fields); "<call>": where the call is."""
+    if not call.texts:
+        return {}
+    names = {str(index): param for index, param in enumerate(callee.params)}
+    passed: dict[str, tuple] = {"<call>": (path, call.span)}
+    for key, (text, holes) in call.texts.items():
+        passed[names.get(key, key)] = ("text", text, tuple(resolve(hole) for hole in holes))
+    for key, (items, fields) in call.containers.items():
+        passed[names.get(key, key)] = ("container",
+                                      tuple(resolve(t) for t in items) if items is not None else None,
+                                      {k: resolve(t) for k, t in fields.items()} if fields is not None else None)
+    return passed
+
+
+def _with_statement(op: DataOp, passed: dict[str, tuple]) -> DataOp:
+    """A wrapper's statement of unknown text, given the text and parameters its caller passed."""
+    kind, text, holes = passed[op.text_param]
+    if kind != "text":
+        return op
+    bound = passed.get(op.params_param) if op.params_param else None
+    items, fields = (bound[1], bound[2]) if bound is not None and bound[0] == "container" else (None, None)
+    whole = NO_TAINT.union(*(items or ()), *(fields or {}).values())
+    parsed, statement_fields = bound_statement(text, holes, list(items or ()), dict(fields or {}), whole)
+    if parsed.action in ("begin", "commit", "rollback", "savepoint", "set"):
+        return op
+    interpolated = NO_TAINT.union(*holes)
+    return replace(op, dynamic_sql=False, statement=display(text), text_param=None, params_param=None,
+                   interpolated=interpolated if interpolated else None, **statement_fields)
+
+
 def _commit_declined(callee: Function, falsy_arguments: frozenset[str]) -> bool:
     """`save(commit=False)`: every commit of the callee is under `if commit:`, and the call passes it falsy."""
     if not callee.commit_params or not falsy_arguments:
@@ -367,14 +400,15 @@ class _Inliner:
                context: _Context | None, stack: tuple[str, ...] = (), created: dict[str, Taint] | None = None,
                classes: dict[str, str] | None = None, site: tuple[str, Span] | None = None,
                spread: dict[str, Taint] | None = None, branch: tuple = (), top: Span | None = None,
-               falsy: frozenset[str] = frozenset()) -> list[DataOp]:
+               falsy: frozenset[str] = frozenset(), passed: dict[str, tuple] | None = None) -> list[DataOp]:
         """The ops of `function` as its caller sees them.
 
         `created`: the values a method's object was built with, when its caller created it (None: loaded);
         `spread`: the keyword arguments its `**kwargs` received; `branch`: the if/else arms of the calls that
         led here (a helper called in one arm runs only there); `falsy`: its parameters the caller passed as
         False/None/0 (`save(commit=False)` does not commit); `top`: the call in the unit's own function that
-        led here; `classes` maps the class a method is
+        led here; `passed`: SQL texts and literal containers its caller passed, by parameter (a wrapper that
+        executes its argument runs the caller's statement); `classes` maps the class a method is
         defined in (a mixin) to the class of the object it runs on. Its implicit transaction is the caller's
         until it commits; what it does after a commit runs in a transaction of its own. `site`: where ops of code
         shared by every model (a mixin's `save()`) are reported — the line of the handler that led there."""
@@ -429,6 +463,11 @@ class _Inliner:
                 if op is not None:
                     adapted = self._adapt(op, renumber[key], resolve, context, segment, module, classes, site,
                                           spread or {}, branch)
+                    if adapted.dynamic_sql and passed and adapted.text_param in passed:
+                        # The statement is the caller's: reported where the caller wrote it.
+                        where_path, where = passed["<call>"]
+                        adapted = replace(_with_statement(adapted, passed), span=where)
+                        self.paths[adapted.id] = where_path
                     if top is not None:
                         self.tops[adapted.id] = top
                     ops.append(adapted)
@@ -456,6 +495,9 @@ class _Inliner:
             self.checked |= renumber.get(read, frozenset())
             if read in results:
                 self.checked |= results[read].reads
+                if results[read].identity:
+                    # `if not owns(me, event_id): abort()`, the helper comparing the row with the caller
+                    self.owner_checked |= results[read].reads
         return ops
 
     @staticmethod
@@ -557,7 +599,8 @@ class _Inliner:
                                       if str(index) in falsy_arguments or param in falsy_arguments)
                     ops = self.inline(callee, callee_module, callee_env, depth + 1, here, stack + (key,),
                                       created=created, classes=callee_classes, site=entering, spread=callee_spread,
-                                      branch=branch + call.branch, top=top, falsy=falsy)
+                                      branch=branch + call.branch, top=top, falsy=falsy,
+                                      passed=_passed(call, callee, resolve, module.path))
                     # Whether it committed, as its statements ran: the transaction it left open is not the one it
                     # started in (set by its inline above).
                     committed = self.open_after if self.open_after != (here.txn, here.txn_kind) else False

@@ -23,7 +23,7 @@ from plumbline.scan import models
 from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
 from plumbline.scan.models import CallSite, Registrations, first_answer
 from plumbline.scan.pyast import dotted, exits, is_true, last_name, parameters, source, span, string
-from plumbline.scan.sql import Ref, parse
+from plumbline.scan.sql import bound_statement, display
 from plumbline.scan.values import (
     UNKNOWN,
     Query,
@@ -34,7 +34,6 @@ from plumbline.scan.values import (
     defused,
     hole,
     percent_format,
-    position,
     text_of,
     union,
 )
@@ -49,6 +48,8 @@ SANITIZERS = {"int", "float", "bool", "abs", "len", "round", "Decimal", "UUID", 
 STRING_METHODS = ("get", "copy", "items", "values", "keys", "strip", "lower", "upper", "split", "encode", "decode",
                   "replace", "title", "lstrip", "rstrip")
 SUPPRESSION = re.compile(r"#\s*plumbline:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
+SQL_START = re.compile(r"\s*(select|insert|update|delete|upsert|with|merge)\b", re.I)
+MAX_KEPT_TEXT = 20_000  # longer texts passed to a function are not kept for the project stage
 SHALLOW_DEPTH = 50  # expressions nested deeper than this are evaluated bottom-up (see FunctionVisitor.value)
 # The innermost arms an op remembers: enough for real code, and no quadratic memory for thousands of
 # `if ...: return` before thousands of ops. A forgotten arm only makes two ops look as if they can run together.
@@ -423,10 +424,17 @@ class FunctionVisitor:
         if statement.query is not None:
             return self.query_op(node, statement.query)
         if statement.text is None:
+            # SQL text this function does not know, e.g. a parameter of a `query_db(sql, args)` wrapper: the project
+            # stage reads it from the callers that pass it.
             op = self.add_op(node, api="sql", action="other", table=None, dynamic_sql=True,
-                             interpolated=statement.taint or None)
+                             interpolated=statement.taint or None,
+                             text_param=_bare_parameter(statement), params_param=_bare_parameter(parameters))
             return Value(taint=Taint(reads=frozenset({op.id})))
-        parsed = parse(statement.text)
+        positional = [union(v).taint for v in parameters.items] if parameters is not None and \
+            parameters.items is not None else []
+        named = {k: union(v).taint for k, v in parameters.fields or ()} if parameters is not None else {}
+        whole = union(parameters).taint if parameters is not None else NO_TAINT
+        parsed, fields = bound_statement(statement.text, statement.holes, positional, named, whole)
         if parsed.action in ("begin", "commit", "rollback", "savepoint", "set"):
             if parsed.action == "begin":
                 self.begun = True
@@ -436,41 +444,10 @@ class FunctionVisitor:
             if parsed.isolation:
                 self.ctx.facts.backend_hints.add(parsed.isolation)
             return UNKNOWN
-        bind = self.binder(statement, parameters)
         interpolated = statement.interpolated
-        op = self.add_op(
-            node, api="sql", action=parsed.action if parsed.action != "ddl" else "other", table=parsed.table,
-            statement=_display(statement.text),
-            keys={column: bind(refs) for column, refs in parsed.keys.items()},
-            guards=parsed.guards,
-            writes={column: bind(refs) for column, refs in parsed.writes.items()},
-            atomic=parsed.atomic, decrements=parsed.decrements, for_update=parsed.for_update,
-            on_conflict=parsed.on_conflict,
-            interpolated=interpolated if interpolated else None,
-        )
+        op = self.add_op(node, api="sql", statement=display(statement.text),
+                         interpolated=interpolated if interpolated else None, **fields)
         return Value(taint=Taint(reads=frozenset({op.id})))
-
-    def binder(self, statement: Value, parameters: Value | None):
-        positional = list(parameters.items) if parameters is not None and parameters.items is not None else []
-        named = dict(parameters.fields or ()) if parameters is not None else {}
-        whole = parameters or UNKNOWN
-
-        def bind(refs: tuple[Ref, ...]) -> Taint:
-            taint = NO_TAINT
-            for ref in refs:
-                if ref.kind == "hole":
-                    index = int(ref.key)
-                    taint = taint | (statement.holes[index] if index < len(statement.holes) else NO_TAINT)
-                elif ref.kind == "param":
-                    index = position(ref.key)
-                    if index is not None:
-                        item = positional[index] if index < len(positional) else (whole if not positional else UNKNOWN)
-                    else:
-                        item = named.get(ref.key, whole if not named else UNKNOWN)
-                    taint = taint | union(item).taint
-            return taint
-
-        return bind
 
     def query_op(self, node: ast.AST, query: Query) -> Value:
         op = self.add_op(node, api="orm", action=query.action, table=query.model, keys=dict(query.keys),
@@ -731,6 +708,7 @@ class FunctionVisitor:
             receiver=receiver_class, receiver_created=created,
             receiver_fields={k: union(v).taint for k, v in receiver.fields or ()} if created else {},
             branch=tuple(self.branch[-MAX_BRANCH:]), falsy=falsy,
+            texts=_sql_texts(arguments, keywords), containers=_containers(arguments, keywords),
         ))
         # The result may be a row or an object of a project class (`request = citizen.active_request()`): its
         # attribute writes and method calls are kept, and the project stage names its class from the callee.
@@ -743,7 +721,7 @@ class FunctionVisitor:
         definition, and recording them would only cost memory and risk a wrong match by name."""
         if isinstance(func, ast.Name):
             return func.id not in BUILTIN_NAMES and not isinstance(self.scope.lookup(func.id), Value) or \
-                func.id in self.ctx.function_names
+                func.id in self.ctx.function_names or func.id in self.ctx.imports  # (`from db import exec`)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             return func.value.id in ("self", "cls") or func.value.id in self.ctx.imports or \
                 func.value.id in self.ctx.class_names
@@ -792,13 +770,38 @@ def _operands_first(node: ast.expr) -> list[ast.expr]:
     return order
 
 
+def _sql_texts(arguments: list[Value], keywords: dict[str, Value]) -> dict[str, tuple[str, tuple[Taint, ...]]]:
+    """Arguments that read like SQL statements, for a wrapper that executes them (texts are kept only then)."""
+    found = {}
+    for key, value in [*((str(i), v) for i, v in enumerate(arguments)), *keywords.items()]:
+        if value.text is not None and len(value.text) < MAX_KEPT_TEXT and SQL_START.match(value.text):
+            found[key] = (value.text, value.holes)
+    return found
+
+
+def _containers(arguments: list[Value], keywords: dict[str, Value]):
+    """Literal tuples/lists and dicts passed, as taints: the parameters bound to a wrapper's statement."""
+    found = {}
+    for key, value in [*((str(i), v) for i, v in enumerate(arguments)), *keywords.items()]:
+        if value.items is not None or value.fields is not None:
+            found[key] = (tuple(union(v).taint for v in value.items) if value.items is not None else None,
+                          {k: union(v).taint for k, v in value.fields} if value.fields is not None else None)
+    return found
+
+
+def _bare_parameter(value: Value | None) -> str | None:
+    """The parameter a value is, unchanged (`sql` in `def query(sql): cur.execute(sql)`), else None."""
+    if value is None or value.text is not None or value.items is not None or value.fields is not None:
+        return None
+    taint = value.taint
+    if len(taint.params) == 1 and taint.params == taint.raw_params and not (taint.client or taint.reads):
+        return next(iter(taint.params))
+    return None
+
+
 def _numeric_spec(spec: ast.JoinedStr) -> bool:
     text = "".join(str(v.value) for v in spec.values if isinstance(v, ast.Constant))
     return bool(text) and text[-1] in "dfeEgGxXob%"
-
-
-def _display(text: str) -> str:
-    return re.sub(r"__pl_hole_\d+__", "{…}", " ".join(text.split()))
 
 
 def _exception_names(node: ast.AST | None, aliases: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

@@ -274,3 +274,43 @@ def _insert(tree: exp.Insert, upsert: bool) -> ParsedSql:
         action="upsert" if upsert or conflict is not None else "insert",
         table=_table_of(target), writes=writes, atomic=atomic, on_conflict=upsert or conflict is not None,
     )
+
+
+def bound_statement(text: str, holes: tuple, positional: list | None, named: dict, whole) -> tuple[ParsedSql, dict]:
+    """The statement `text` parsed, and the `DataOp` fields it gives with each placeholder and interpolated hole
+    tied to the value passed for it (taints): `positional` items, `named` fields, or the `whole` parameters value
+    when they are not a literal. Shared by the extractor and by the project stage (SQL passed to a wrapper)."""
+    from plumbline.scan.facts import NO_TAINT  # (facts imports nothing of this module)
+    from plumbline.scan.values import position
+
+    parsed = parse(text)
+    positional = positional or []
+
+    def bind(refs: tuple[Ref, ...]):
+        taint = NO_TAINT
+        for ref in refs:
+            if ref.kind == "hole":
+                index = int(ref.key)
+                taint = taint | (holes[index] if index < len(holes) else NO_TAINT)
+            elif ref.kind == "param":
+                index = position(ref.key)
+                if index is not None:
+                    taint = taint | (positional[index] if index < len(positional) else
+                                     (whole if not positional else NO_TAINT))
+                else:
+                    taint = taint | named.get(ref.key, whole if not named else NO_TAINT)
+        return taint
+
+    fields = dict(
+        action=parsed.action if parsed.action != "ddl" else "other", table=parsed.table,
+        keys={column: bind(refs) for column, refs in parsed.keys.items()}, guards=parsed.guards,
+        writes={column: bind(refs) for column, refs in parsed.writes.items()},
+        atomic=parsed.atomic, decrements=parsed.decrements, for_update=parsed.for_update,
+        on_conflict=parsed.on_conflict,
+    )
+    return parsed, fields
+
+
+def display(text: str) -> str:
+    """A statement as findings show it: on one line, interpolated parts as {…}."""
+    return HOLE_RE.sub("{…}", " ".join(text.split()))

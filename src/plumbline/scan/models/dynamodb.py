@@ -47,10 +47,6 @@ SCHEMA_RECEIVER = re.compile(r"schema|Schema|validator|Validator|serializer|Seri
 # Project functions whose name says they refuse bad input (`validate_note(data)`, `check_payload(body)`).
 VALIDATOR_FUNCTION = re.compile(r"^_?(validate|validated|check|clean|sanitize|sanitise|verify)(_|$)|_(validate|"
                                 r"validator|schema)$", re.IGNORECASE)
-# Calls that grant or refuse access to an object named by their arguments: `acl_check(resource_id=id)`.
-ACCESS_CHECK = re.compile(r"(^|_)(acl|authori[sz]e|authori[sz]ed|can_(access|edit|view|read|write|modify|delete)|"
-                          r"has_(access|permission)|check_(access|permission|owner)|is_(owner|member)|"
-                          r"require_(owner|member|access)|user_can|ensure_(owner|access|member)|owns)(_|$)", re.IGNORECASE)
 # Effects outside the database that a replayed record repeats.
 SENDING_CALLS = {"publish": "sns.publish", "send_email": "ses.send_email", "send_raw_email": "ses.send_raw_email",
                  "send_templated_email": "ses.send_templated_email", "send_message": "sqs.send_message",
@@ -611,19 +607,6 @@ def _mark_validated(visitor, site) -> None:
         if isinstance(argument, ast.Name) and (value.taint.client or value.taint.params or value.taint.reads):
             visitor.scope.names[argument.id] = replace(value, taint=Taint(
                 client=frozenset({VALIDATED}), identity=value.taint.identity), fields=None)
-
-
-@calls()
-def access_check(visitor, site) -> None:
-    """`acl_check(resource_id=id)`, `if not can_edit(user, note_id): abort(403)`: an authorization decision on the
-    values passed. Recorded as a marker op (no data is read) so that PL301 knows those values were vouched for."""
-    if not ACCESS_CHECK.search(site.name):
-        return
-    passed = union(*site.arguments, *site.keywords.values()).taint
-    if passed.client or passed.params:
-        visitor.add_op(site.node, api="dynamodb", action="other", table="<access check>",
-                       keys={"<vouched>": passed})
-    return
 
 
 @calls(*SENDING_CALLS)

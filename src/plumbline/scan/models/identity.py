@@ -9,7 +9,7 @@ from plumbline.scan.facts import Taint
 from plumbline.scan.models import calls, module_nodes, names
 from plumbline.scan.pyast import source
 from plumbline.scan.values import Value, union
-from plumbline.vocabulary import IDENTITY_CALL, UNAUTHORIZED
+from plumbline.vocabulary import ACCESS_CHECK_CALL, IDENTITY_CALL, UNAUTHORIZED
 
 CALLER_NAMES = ("current_user", "current_identity")
 
@@ -31,6 +31,17 @@ def identity_helper(visitor, site) -> Value | None:
         return None
     visitor.function.authenticated = True
     return Value(taint=Taint(identity=True))
+
+
+@calls()
+def access_check(visitor, site) -> None:
+    """`acl_check(resource_id=id)`, `assert_user_owns_event(event_id)`: an authorization decision on the values
+    passed, which are vouched for from here on (PL105, PL301)."""
+    if ACCESS_CHECK_CALL.search(site.name):
+        passed = union(*site.arguments, *site.keywords.values()).taint
+        if passed.client or passed.params:
+            visitor.vouched = visitor.vouched | Taint(client=passed.client, params=passed.params)
+    return None
 
 
 @calls("decode")
