@@ -38,3 +38,4 @@ def search():
 @app.get("/entrants/safe")
 def search_safely():
     return {"rows": query("SELECT id FROM entrants WHERE email LIKE %s", ("%" + request.args["q"] + "%",))}  # ok: PL101
+
