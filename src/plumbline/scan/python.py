@@ -117,7 +117,8 @@ class FunctionVisitor:
         self.owner_checked: set[int] = set()
         self.returns = NO_TAINT
         self.nested: list[Function] = []
-        self.nested_qualnames: dict[str, str] = {}  # name -> qualname of the first nested function so named
+        self.nested_qualnames: dict[str, str] = {}
+        self.lambdas: dict[ast.Lambda, str] = {}  # lambdas written here -> the qualname of their nested function  # name -> qualname of the first nested function so named
         self.conn_names: set[str] = set()
         self.cursor_names: set[str] = set()  # DB-API cursors: their results are fetched from the cursor itself
         self.branch: list[tuple[int, int]] = []
@@ -187,6 +188,19 @@ class FunctionVisitor:
 
     stmt_AsyncFunctionDef = stmt_FunctionDef
 
+    def expr_Lambda(self, node: ast.Lambda) -> Value:
+        """A lambda is a small nested function: what it does happens when its receiver calls it (a transaction
+        runner: `run_transaction(maker, lambda s: transfer_txn(s, a, b))`), not where it is written."""
+        name = f"<lambda@{node.lineno}:{node.col_offset}>"
+        body = ast.Return(value=node.body)
+        definition = ast.FunctionDef(name=name, args=node.args, body=[ast.copy_location(body, node)],
+                                     decorator_list=[])
+        ast.copy_location(definition, node)
+        visitor = FunctionVisitor(definition, self.ctx, f"{self.function.qualname}.<locals>.{name}", self.scope)
+        self.nested.extend(visitor.run())
+        self.lambdas[node] = visitor.function.qualname
+        return UNKNOWN
+
     def stmt_Assign(self, node: ast.Assign) -> None:
         value = self.value(node.value)
         for target in node.targets:
@@ -229,8 +243,11 @@ class FunctionVisitor:
         elif isinstance(target, ast.Attribute):
             owner = self.value(target.value)
             if target.attr == "autocommit" and is_true(getattr(node, "value", None)):
+                # Per connection: a local one in autocommit makes this function's statements autocommit; one the
+                # function hands out (returns, or keeps on g, self or the module) makes every user's statements so.
                 self.function.autocommit = True
-                self.ctx.facts.autocommit = True
+                if not isinstance(target.value, ast.Name) or _returns_name(self.node, target.value.id):
+                    self.ctx.facts.autocommit = True
             elif owner.instance_of:
                 self.orm_write(owner, target.attr, value, node)
         elif isinstance(target, ast.Subscript):
@@ -687,8 +704,11 @@ class FunctionVisitor:
         for index, arg in enumerate(node.args):
             if isinstance(arg, (ast.Name, ast.Attribute)):
                 passed[str(index)] = dotted(arg)
-            elif isinstance(arg, ast.Lambda):
-                passed[str(index)] = "<lambda>"
+            elif isinstance(arg, ast.Lambda) and arg in self.lambdas:
+                passed[str(index)] = self.lambdas[arg]
+            elif isinstance(arg, ast.Call) and last_name(arg.func) == "partial" and arg.args and \
+                    isinstance(arg.args[0], (ast.Name, ast.Attribute)):
+                passed[str(index)] = dotted(arg.args[0])  # functools.partial(transfer_txn, a, b)
         for kw in node.keywords:
             if kw.arg and isinstance(kw.value, (ast.Name, ast.Attribute)):
                 passed[kw.arg] = dotted(kw.value)
@@ -789,6 +809,12 @@ def _containers(arguments: list[Value], keywords: dict[str, Value]):
     return found
 
 
+def _returns_name(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """The function returns the local `name` (a connection factory), or declares it global."""
+    return any(isinstance(child, ast.Return) and isinstance(child.value, ast.Name) and child.value.id == name or
+               isinstance(child, ast.Global) and name in child.names for child in ast.walk(node))
+
+
 def _bare_parameter(value: Value | None) -> str | None:
     """The parameter a value is, unchanged (`sql` in `def query(sql): cur.execute(sql)`), else None."""
     if value is None or value.text is not None or value.items is not None or value.fields is not None:
@@ -871,6 +897,9 @@ def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
         for handler in handlers.get(type(node), ()):
             handler(node, ctx)
     for node in tree.body:
+        if isinstance(node, ast.Assign) and is_true(node.value) and any(
+                isinstance(t, ast.Attribute) and t.attr == "autocommit" for t in node.targets):
+            ctx.facts.autocommit = True  # a module-level connection put in autocommit: every user of it is
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and isinstance(node.value, ast.Tuple) and node.value.elts \
                 and all(isinstance(e, (ast.Name, ast.Attribute)) for e in node.value.elts):

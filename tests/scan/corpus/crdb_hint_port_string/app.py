@@ -25,10 +25,10 @@ def transfer(club_id):
     amount = int(request.json["amount"])
     conn = connect()  # default psycopg2 connection: both updates share one transaction, committed once
     with conn.cursor() as cur:
-        cur.execute("UPDATE budgets SET remaining = remaining - %s "  # expect: PL103  # known-miss: autocommit is tracked per project, so conn.autocommit = True in rename_budget makes this transaction look autocommitted
+        cur.execute("UPDATE budgets SET remaining = remaining - %s "  # expect: PL103
                     "WHERE club_id = %s AND treasurer_id = %s AND remaining >= %s",
                     (amount, club_id, g.user_id, amount))
-        cur.execute("UPDATE budgets SET remaining = remaining + %s WHERE club_id = %s",  # ok: PL106  # known-false-alarm: autocommit is tracked per project: conn.autocommit = True on another connection in rename_budget makes this default transaction look like separate commits
+        cur.execute("UPDATE budgets SET remaining = remaining + %s WHERE club_id = %s",  # ok: PL106
                     (amount, request.json["to_club"]))
     conn.commit()
     return "", 204

@@ -4,7 +4,7 @@ from scooters.models import Ride, Scooter
 
 
 def claim_scooter_txn(session, scooter_id, rider_id):
-    scooter = session.query(Scooter).filter_by(id=scooter_id).one()  # ok: PL103  # known-false-alarm: the legacy cockroachdb.sqlalchemy.run_transaction reached through a lambda in a wrapper class is not seen as a retrying runner
+    scooter = session.query(Scooter).filter_by(id=scooter_id).one()  # ok: PL103
     if scooter.in_use:
         return None
     scooter.in_use = True  # ok: PL102
@@ -15,7 +15,7 @@ def claim_scooter_txn(session, scooter_id, rider_id):
 
 
 def finish_ride_txn(session, ride_id, rider_id):
-    ride = session.query(Ride).filter_by(id=ride_id, rider_id=rider_id, active=True).one()  # ok: PL103  # known-false-alarm: the legacy cockroachdb.sqlalchemy.run_transaction reached through a lambda in a wrapper class is not seen as a retrying runner
+    ride = session.query(Ride).filter_by(id=ride_id, rider_id=rider_id, active=True).one()  # ok: PL103
     ride.active = False
     scooter = session.query(Scooter).filter_by(id=ride.scooter_id).one()
     scooter.in_use = False  # ok: PL102
