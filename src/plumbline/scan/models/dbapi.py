@@ -19,16 +19,22 @@ CONNECTION_BLOCKS = ("connection", "connect", "getconn", "get_connection", "get_
 CONNECTION_NAMES = ("conn", "connection", "con")
 
 
+STATEMENT_KEYWORDS = ("statement", "sql", "query", "operation")
+PARAMETER_KEYWORDS = ("parameters", "params", "vars", "args")
+
+
 @calls(*EXECUTE_METHODS)
 def execute(visitor, site) -> Value | None:
-    if not site.arguments or site.receiver is None:
-        return None
     keywords = site.keywords
-    parameters = site.arguments[1] if len(site.arguments) > 1 else (
-        keywords.get("parameters") or keywords.get("params") or keywords.get("vars"))
-    if parameters is None and keywords and site.arguments[0].text is not None:
+    statement = site.arguments[0] if site.arguments else next(
+        (keywords[k] for k in STATEMENT_KEYWORDS if k in keywords), None)  # session.execute(statement=stm, ...)
+    if statement is None or site.receiver is None:
+        return None
+    parameters = site.arguments[1] if len(site.arguments) > 1 else next(
+        (keywords[k] for k in PARAMETER_KEYWORDS if k in keywords), None)
+    if parameters is None and keywords and site.arguments and statement.text is not None:
         parameters = Value(fields=tuple(keywords.items()))
-    result = visitor.sql_op(site.node, site.arguments[0], parameters)
+    result = visitor.sql_op(site.node, statement, parameters)
     func = site.node.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in visitor.cursor_names:
         visitor.scope.names[func.value.id] = result  # cur.fetchone() now returns this statement's rows
