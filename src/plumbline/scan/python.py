@@ -48,6 +48,9 @@ SANITIZERS = {"int", "float", "bool", "abs", "len", "round", "Decimal", "UUID", 
 STRING_METHODS = ("get", "copy", "items", "values", "keys", "strip", "lower", "upper", "split", "encode", "decode",
                   "replace", "title", "lstrip", "rstrip")
 SUPPRESSION = re.compile(r"#\s*plumbline:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
+TYPING_NAMES = frozenset({"Any", "Optional", "Union", "List", "Dict", "Set", "Tuple", "Callable", "Iterable",
+                          "Sequence", "Mapping", "Decimal", "UUID", "Request", "Response", "Path", "Session",
+                          "Connection", "Cursor", "Engine", "Info", "Enum"})
 SQL_START = re.compile(r"\s*(select|insert|update|delete|upsert|with|merge)\b", re.I)
 MAX_KEPT_TEXT = 20_000  # longer texts passed to a function are not kept for the project stage
 SHALLOW_DEPTH = 50  # expressions nested deeper than this are evaluated bottom-up (see FunctionVisitor.value)
@@ -100,8 +103,10 @@ class FunctionVisitor:
         )
         self.function.keywords_param = node.args.kwarg.arg if node.args.kwarg else None
         self.scope = Scope(parent=parent or ctx.globals)
+        annotated = _annotated_classes(node)
         for param in params:
-            self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})))
+            self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})),
+                                            instance_of=annotated.get(param))
         if owner is not None and parameters(node)[:1] == ["self"]:
             # The object the method is called on: the project stage binds it to the caller's object (argument
             # "self"), and a mixin's class to the caller's class.
@@ -806,6 +811,23 @@ def _containers(arguments: list[Value], keywords: dict[str, Value]):
         if value.items is not None or value.fields is not None:
             found[key] = (tuple(union(v).taint for v in value.items) if value.items is not None else None,
                           {k: union(v).taint for k, v in value.fields} if value.fields is not None else None)
+    return found
+
+
+def _annotated_classes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    """Parameters annotated with a class (`user: User`, `order: Optional["Order"]`, `cart: Cart | None`): an object
+    of that class, so that its attribute writes are the row's (the project stage keeps only classes it knows)."""
+    found = {}
+    for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+        annotation = arg.annotation
+        if isinstance(annotation, ast.Subscript) and last_name(annotation.value) == "Optional":
+            annotation = annotation.slice
+        elif isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            annotation = annotation.left
+        name = string(annotation) or (last_name(annotation) if isinstance(annotation, (ast.Name, ast.Attribute))
+                                      else "")
+        if name[:1].isupper() and name.isidentifier() and name not in TYPING_NAMES:
+            found[arg.arg] = name
     return found
 
 

@@ -3,7 +3,7 @@
 from flask import Blueprint, Flask, abort
 from flask_login import current_user, login_required
 
-from shop import views
+from shop import views, wallet
 from shop.database import db
 from shop.models import Order
 
@@ -30,6 +30,8 @@ def create_app():
     shop.add_url_rule("/orders/<int:order_id>/archive", view_func=views.archive_order, methods=["POST"])
     shop.add_url_rule("/basket/lines/<int:line_id>", view_func=login_required(views.remove_line), methods=["DELETE"])
     shop.add_url_rule("/my/lines/<int:line_id>", view_func=login_required(views.remove_my_line), methods=["DELETE"])
+
+    shop.add_url_rule("/wallet/pay/<int:amount>", view_func=login_required(wallet.pay), methods=["POST"])
 
     admin = Blueprint("admin", __name__)
 

@@ -59,3 +59,4 @@ class User(Model):
     __tablename__ = "users"
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(120), unique=True, nullable=False)  # ok: PL201
+    credit = db.Column(db.Numeric(10, 2), db.CheckConstraint("credit >= 0"), nullable=False)  # ok: PL203
