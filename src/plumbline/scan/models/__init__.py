@@ -127,8 +127,8 @@ def module_nodes(*types: type):
 
 # The library modules, in the order their handlers are consulted for one name (the web framework's request
 # objects before the drivers', drivers before the ORM's generic result methods).
-MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "dynamodb", "dynamodb_schema", "boto3", "boto2",
-           "pynamodb", "sqlalchemy", "alembic", "cockroachdb", "identity")
+MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "marshmallow", "dynamodb", "dynamodb_schema", "boto3",
+           "boto2", "pynamodb", "sqlalchemy", "alembic", "cockroachdb", "identity")
 
 
 def first_answer(handlers, *arguments) -> "Value | None":
@@ -145,8 +145,17 @@ def is_transaction_runner(name: str) -> bool:
 
 
 def load() -> None:
-    """Import every library module once, so that its handlers register."""
+    """Import every library module once, so that its handlers register, then put every registry in the order of
+    `MODULES` (a module imported early by another one must not jump the queue)."""
     import importlib
 
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}")
+    rank = {f"{__name__}.{name}": position for position, name in enumerate(MODULES)}
+
+    def ordered(handlers: list[Callable]) -> None:
+        handlers.sort(key=lambda handler: rank.get(handler.__module__, len(rank)))  # (stable within a module)
+
+    for registry in (*CALLS.values(), *MODULE_NODES.values(), ANY_CALL, ATTRIBUTES, SUBSCRIPTS, NAMES, CONTEXTS,
+                     ENTRY_POINTS, PROJECT_ENTRY_POINTS):
+        ordered(registry)
