@@ -39,6 +39,10 @@ class Taint:
             return self
         if not self:
             return other
+        if other.client <= self.client and other.reads <= self.reads and other.params <= self.params and \
+                other.raw_params <= self.raw_params and (self.identity or not other.identity) and \
+                (other.cast or not other.client) and (self.cast or not self.client):
+            return self  # nothing new (the common case when one value flows on): no new object
         return Taint(
             client=self.client | other.client,
             cast=(self.cast or not self.client) and (other.cast or not other.client),

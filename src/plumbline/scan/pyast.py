@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import weakref
 
 from plumbline.scan.facts import Span
 
@@ -25,18 +26,26 @@ def walk(node: ast.AST) -> list[ast.AST]:
     return nodes
 
 
-_walked: tuple[ast.Module | None, list[ast.AST]] = (None, [])
+_walked: tuple[weakref.ref, list[ast.AST]] | None = None
 
 
 def module_walk(tree: ast.Module) -> list[ast.AST]:
-    """`walk(tree)`, made once per module for the core and every model that looks at all of it.
+    """The nodes under the module node, as `walk` lists them, made once for the core and every model that looks at
+    all of the module.
 
-    Only the module being extracted is kept: modules are extracted one at a time, and their trees are never
-    changed (a class method bound to its class is a copy)."""
+    Only the module being extracted is kept, and only while its tree lives: the list holds every node but the
+    module's own, which is referenced weakly, so that the tree and the list go together. Trees are never changed
+    (a class method bound to its class is a copy)."""
     global _walked
-    if _walked[0] is not tree:
-        _walked = (tree, walk(tree))
+    if _walked is None or _walked[0]() is not tree:
+        _walked = (weakref.ref(tree, _forget), walk(tree)[1:])
     return _walked[1]
+
+
+def _forget(reference: weakref.ref) -> None:
+    global _walked
+    if _walked is not None and _walked[0] is reference:
+        _walked = None
 
 
 def dotted(node: ast.AST) -> str:

@@ -22,7 +22,7 @@ from itertools import count
 from plumbline.scan import models
 from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
 from plumbline.scan.models import CallSite, Registrations, first_answer
-from plumbline.scan.pyast import dotted, exits, is_true, last_name, parameters, source, span, string
+from plumbline.scan.pyast import dotted, exits, is_true, last_name, module_walk, parameters, source, span, string
 from plumbline.scan.sql import bound_statement, display
 from plumbline.scan.values import (
     UNKNOWN,
@@ -51,8 +51,11 @@ SUPPRESSION = re.compile(r"#\s*plumbline:\s*ignore(?:\[([A-Za-z0-9_, -]+)\])?")
 TYPING_NAMES = frozenset({"Any", "Optional", "Union", "List", "Dict", "Set", "Tuple", "Callable", "Iterable",
                           "Sequence", "Mapping", "Decimal", "UUID", "Request", "Response", "Path", "Session",
                           "Connection", "Cursor", "Engine", "Info", "Enum"})
+ROW_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|AbstractConcreteBase)$|Model$|Mixin$|Record$|Entity$")
 SQL_START = re.compile(r"\s*(select|insert|update|delete|upsert|with|merge)\b", re.I)
 MAX_KEPT_TEXT = 20_000  # longer texts passed to a function are not kept for the project stage
+NOTHING: frozenset = frozenset()  # one empty set for the many functions that test no read
+MAX_LAMBDA_NESTING = 8  # deeper lambdas are read as expressions, not as functions of their own
 SHALLOW_DEPTH = 50  # expressions nested deeper than this are evaluated bottom-up (see FunctionVisitor.value)
 # The innermost arms an op remembers: enough for real code, and no quadratic memory for thousands of
 # `if ...: return` before thousands of ops. A forgotten arm only makes two ops look as if they can run together.
@@ -70,15 +73,19 @@ class ModuleContext:
         self.txn_ids = count(1)
         self.function_names: set[str] = set()
         self.flags: set[str] = set()  # what model modules noted about the module ("flask.session": imported)
+        self.lambda_depth = 0  # lambdas being visited inside one another
         self.registrations = Registrations()  # how requests reach this module's functions (set before visiting)
         self.branch_salt = zlib.crc32(facts.path.encode("utf-8", "surrogateescape")) << 40
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
         self.class_names: set[str] = set()
-        for node in ast.walk(tree):
+        self.row_classes: set[str] = set()  # classes whose objects may be rows (models, their mixins and bases)
+        for node in module_walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.function_names.add(node.name)
             elif isinstance(node, ast.ClassDef):
                 self.class_names.add(node.name)
+                if _may_be_row(node):
+                    self.row_classes.add(node.name)
 
     def resolve(self, name: str) -> str:
         head, _, rest = name.partition(".")
@@ -144,8 +151,8 @@ class FunctionVisitor:
         self.block(self.node.body)
         function.returns = self.returns
         function.open_txn = self.segment
-        function.checked_reads = frozenset(self.checked)
-        function.owner_checked_reads = frozenset(self.owner_checked)
+        function.checked_reads = frozenset(self.checked) if self.checked else NOTHING
+        function.owner_checked_reads = frozenset(self.owner_checked) if self.owner_checked else NOTHING
         function.vouched = self.vouched
         function.tested = tuple(dict.fromkeys(self.tested))
         function.identity_source = function.identity_source or self.returns.identity
@@ -196,13 +203,17 @@ class FunctionVisitor:
     def expr_Lambda(self, node: ast.Lambda) -> Value:
         """A lambda is a small nested function: what it does happens when its receiver calls it (a transaction
         runner: `run_transaction(maker, lambda s: transfer_txn(s, a, b))`), not where it is written."""
+        if self.ctx.lambda_depth >= MAX_LAMBDA_NESTING:  # `lambda: lambda: ...` thousands deep: a plain expression
+            return union(*(self.value(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)))
         name = f"<lambda@{node.lineno}:{node.col_offset}>"
         body = ast.Return(value=node.body)
         definition = ast.FunctionDef(name=name, args=node.args, body=[ast.copy_location(body, node)],
                                      decorator_list=[])
         ast.copy_location(definition, node)
         visitor = FunctionVisitor(definition, self.ctx, f"{self.function.qualname}.<locals>.{name}", self.scope)
+        self.ctx.lambda_depth += 1
         self.nested.extend(visitor.run())
+        self.ctx.lambda_depth -= 1
         self.lambdas[node] = visitor.function.qualname
         return UNKNOWN
 
@@ -480,6 +491,9 @@ class FunctionVisitor:
     def orm_write(self, instance: Value, attribute: str, value: Value, node: ast.AST) -> None:
         if instance.created:
             return  # attributes of a new object are part of its INSERT
+        if instance.instance_of in self.ctx.class_names and instance.instance_of not in self.ctx.row_classes or \
+                self.function.name == "__init__" and "self" in instance.taint.raw_params:
+            return  # `self.total = ...` in a plain class, or while an object is built: not a row
         atomic = tuple(c.column for c in value.expression_columns if c.model == instance.instance_of
                        and c.column == attribute)
         writes = {} if atomic else {attribute: value.taint}
@@ -814,6 +828,26 @@ def _containers(arguments: list[Value], keywords: dict[str, Value]):
     return found
 
 
+def _may_be_row(node: ast.ClassDef) -> bool:
+    """A class whose objects may be database rows: a model (columns, a table name, a model-like base), or a mixin or
+    base class of models (named so, or handing `self` to the session). Elsewhere `self.x = ...` is plain Python."""
+    if any(ROW_BASE.search(dotted(base)) for base in node.bases) or ROW_BASE.search(node.name):
+        return True
+    for item in node.body:
+        if isinstance(item, (ast.Assign, ast.AnnAssign)):
+            value = item.value
+            targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+            if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) or \
+                    isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
+                return True
+        elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for child in ast.walk(item):
+                if isinstance(child, ast.Call) and last_name(child.func) in ("add", "merge", "delete") and any(
+                        isinstance(arg, ast.Name) and arg.id == "self" for arg in child.args):
+                    return True
+    return False
+
+
 def _annotated_classes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
     """Parameters annotated with a class (`user: User`, `order: Optional["Order"]`, `cart: Cart | None`): an object
     of that class, so that its attribute writes are the row's (the project stage keeps only classes it knows)."""
@@ -903,7 +937,7 @@ def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
     models' `module_nodes` handlers, in one walk of the tree."""
     package = module.rpartition(".")[0]
     handlers = models.MODULE_NODES
-    for node in ast.walk(tree):
+    for node in module_walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 ctx.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \

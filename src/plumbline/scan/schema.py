@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from sqlglot import exp
 
@@ -64,13 +65,36 @@ def tables_from_ddl(text: str, path: str, first_line: int = 1) -> list[Table]:
     """Partial tables from the CREATE TABLE / ALTER TABLE / CREATE UNIQUE INDEX statements in `text`."""
     tables = []
     for statement, line_offset in statements(text):
-        tree = syntax_tree(normalise(statement)[0])
-        if isinstance(tree, str):
-            continue  # not DDL we understand: no facts from it
-        table = _table(tree, path, first_line + line_offset)
+        short = len(statement) <= MAX_REMEMBERED_STATEMENT
+        table = _remembered_table(statement) if short else _statement_table(statement)
         if table is not None:
-            tables.append(table)
+            tables.append(_placed(table, path, first_line + line_offset))
     return tables
+
+
+def _statement_table(statement: str) -> Table | None:
+    """The partial table one statement describes, at line 1 of no file (see `_placed`); None for DDL we do not
+    understand."""
+    tree = syntax_tree(normalise(statement)[0])
+    return None if isinstance(tree, str) else _table(tree, "", 1)
+
+
+# Statements repeat: a migration's `op.execute("ALTER TABLE ...")` is read as a string constant (dbapi) and as a
+# migration call (alembic), and migrations repeat constraints; parsing is most of what DDL costs. The small tables
+# are remembered, not sqlglot's large trees, and only for statements short enough to repeat.
+_remembered_table = lru_cache(maxsize=512)(_statement_table)
+MAX_REMEMBERED_STATEMENT = 2000
+
+
+def _placed(table: Table, path: str, line: int) -> Table:
+    """A copy of a remembered table at `line` of `path`: never the table itself, as merging changes tables."""
+    shift = line - 1
+
+    def moved(span: Span | None) -> Span | None:
+        return replace(span, line=span.line + shift) if span is not None else None
+
+    columns = {name: replace(column, span=moved(column.span)) for name, column in table.columns.items()}
+    return replace(table, path=path, span=moved(table.span), columns=columns, unique_sets=list(table.unique_sets))
 
 
 def _column_line(definition: exp.ColumnDef, line: int) -> int:

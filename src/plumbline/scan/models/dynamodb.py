@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 from plumbline.scan.facts import NO_TAINT, EntryPoint, Taint
 from plumbline.scan.models import Registrations, calls, entry_points, subscripts
-from plumbline.scan.pyast import dotted, last_name, string
+from plumbline.scan.pyast import dotted, last_name, module_walk, string
 from plumbline.scan.sql import HOLE_RE
 from plumbline.scan.values import UNKNOWN, Value, union
 
@@ -527,6 +527,8 @@ def consumers(tree: ast.Module, ctx) -> Registrations:
     poll (`get_records`, `receive_message`) and handle what they get: each record is client data, delivered at
     least once."""
     registrations = Registrations()
+    if not any(isinstance(node, ast.Constant) and node.value in RECORD_LISTS for node in module_walk(tree)):
+        return registrations  # no batch of records is read in this module (the consumers below all read one)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _consumer(node, node.name, registrations)
