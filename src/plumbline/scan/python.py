@@ -77,15 +77,19 @@ class ModuleContext:
         self.registrations = Registrations()  # how requests reach this module's functions (set before visiting)
         self.branch_salt = zlib.crc32(facts.path.encode("utf-8", "surrogateescape")) << 40
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
-        self.class_names: set[str] = set()
-        self.row_classes: set[str] = set()  # classes whose objects may be rows (models, their mixins and bases)
+        self.class_names: dict[str, ast.ClassDef] = {}
+        self._rows: dict[str, bool] = {}  # class -> whether its objects may be rows (see is_row_class)
         for node in module_walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.function_names.add(node.name)
             elif isinstance(node, ast.ClassDef):
-                self.class_names.add(node.name)
-                if _may_be_row(node):
-                    self.row_classes.add(node.name)
+                self.class_names.setdefault(node.name, node)
+
+    def is_row_class(self, name: str) -> bool:
+        """Whether objects of the class `name` defined here may be rows (decided once, when first asked)."""
+        if name not in self._rows:
+            self._rows[name] = _may_be_row(self.class_names[name])
+        return self._rows[name]
 
     def resolve(self, name: str) -> str:
         head, _, rest = name.partition(".")
@@ -491,7 +495,7 @@ class FunctionVisitor:
     def orm_write(self, instance: Value, attribute: str, value: Value, node: ast.AST) -> None:
         if instance.created:
             return  # attributes of a new object are part of its INSERT
-        if instance.instance_of in self.ctx.class_names and instance.instance_of not in self.ctx.row_classes or \
+        if instance.instance_of in self.ctx.class_names and not self.ctx.is_row_class(instance.instance_of) or \
                 self.function.name == "__init__" and "self" in instance.taint.raw_params:
             return  # `self.total = ...` in a plain class, or while an object is built: not a row
         atomic = tuple(c.column for c in value.expression_columns if c.model == instance.instance_of
