@@ -406,7 +406,7 @@ def _collection_check_then_add(unit: Unit, report: Report, insert: DataOp, order
                    and not r.exclusive_with(insert)), None)
     if tested is None:
         return
-    schema = project.schemas.get(project.schema_of.get(unit.module.path, ""), project.tables)
+    schema = project.schema(unit.module.path)
     ends = {owner.name} | {op.table for op in unit.ops if op.id in insert.writes[COLLECTION_MEMBER].reads and op.table}
     associations = []
     for table in schema.values():
@@ -431,23 +431,24 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
     if unit.function.privileged:
         return  # an admin area: reaching any user's object is what it is for
     authenticated = project.authenticated(unit.function)
-    scoped_tables = {op.table for op in unit.ops if _scoped(op, unit)}
+    caller_rows = {read.id for read in unit.ops if read.action == "read"
+                   and any(value.identity for value in read.keys.values())}
+    scoped_tables = {op.table for op in unit.ops if _scoped(op, unit, caller_rows)}
     reported: set[str] = set()
     vouched = set(unit.vouched)  # client values compared with the caller, or shown to be the caller's by a read
     for op in unit.ops:
-        if op.action == "read" and op.id in unit.checked and _scoped(op, unit):
+        if op.action == "read" and op.id in unit.checked and _scoped(op, unit, caller_rows):
             vouched |= {origin for c, v in op.keys.items() if ID_COLUMN.match(c) and not v.identity
                         for origin in v.client}
         if op.action not in ("read", "update", "delete") or not op.table or op.table in reported:
             continue
         client_keys = [c for c, v in op.keys.items() if v.client and ID_COLUMN.match(c)]
-        if not client_keys or _scoped(op, unit) or op.table in scoped_tables:
+        if not client_keys or _scoped(op, unit, caller_rows) or op.table in scoped_tables:
             continue
         if all(op.keys[c].client <= vouched for c in client_keys):
             continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
         table = project.table(op.table, unit.module.path)
-        owner = _owner(project, table, project.schemas.get(project.schema_of.get(unit.module.path, ""), {})) \
-            if table else None
+        owner = _owner(project, table, project.schema(unit.module.path)) if table else None
         if owner is None and (authenticated or not op.mutates):
             continue
         reported.add(op.table)
@@ -475,7 +476,7 @@ def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | No
         if not name.endswith("_id") or column.primary_key:
             continue
         target = (column.references or "").partition(".")[0] or \
-            _referenced_table(tables, _suffixes_of(tables), table.name, name[:-3])
+            _referenced_table(tables, project.suffixes(tables), table.name, name[:-3])
         if target is None or target == table.name:
             continue
         if target in project.principals:
@@ -489,13 +490,12 @@ def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | No
     return None
 
 
-def _scoped(op: DataOp, unit: Unit) -> bool:
+def _scoped(op: DataOp, unit: Unit, caller_rows: set[int]) -> bool:
     """The op reaches only the caller's rows: a key is the caller's identity or comes from a row read by it
-    (`basket_id=basket.id` of the caller's basket), or its result is compared with the caller."""
+    (`basket_id=basket.id` of the caller's basket: `caller_rows` are the reads keyed by the caller), or its
+    result is compared with the caller."""
     if op.id in unit.owner_checked:
         return True
-    caller_rows = {read.id for read in unit.ops if read.action == "read" and read.id != op.id
-                   and any(value.identity for value in read.keys.values())}
     return any(value.identity or value.reads & caller_rows for value in op.keys.values())
 
 
@@ -573,7 +573,7 @@ def missing_not_null(project: Project, report: Report) -> None:
             reason = "identifies its row or its owner"
         elif column.name in written.get(table.name, set()) and (
                 MONEY_COLUMN.match(column.name) or column.references or column.name.endswith("_id") and
-                _referenced_table(tables, _suffixes_of(tables), table.name, column.name[:-3]) is not None):
+                _referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3]) is not None):
             reason = "is written by every insert in the code"
         else:
             continue
@@ -603,30 +603,6 @@ def missing_check(project: Project, report: Report) -> None:
         if amount and not column.check and not column.primary_key and not column.references:
             _report_column(report, "PL203", table, column,
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
-
-
-_SUFFIXES: dict[int, tuple[dict[str, Table], dict[str, set[str]]]] = {}
-
-
-def _suffixes_of(tables: dict[str, Table]) -> dict[str, set[str]]:
-    """`_table_suffixes` of a schema, built once per schema of the scan."""
-    cached = _SUFFIXES.get(id(tables))
-    if cached is None or cached[0] is not tables:
-        if len(_SUFFIXES) > 64:
-            _SUFFIXES.clear()
-        cached = _SUFFIXES[id(tables)] = (tables, _table_suffixes(tables))
-    return cached[1]
-
-
-def _table_suffixes(tables: dict[str, Table]) -> dict[str, set[str]]:
-    """Tables with columns by every `_`-suffix of their name (`account_user` under `user`), built once a schema."""
-    suffixes: dict[str, set[str]] = {}
-    for name, table in tables.items():
-        if table.columns:
-            for position, character in enumerate(name):
-                if character == "_":
-                    suffixes.setdefault(name[position + 1:], set()).add(name)
-    return suffixes
 
 
 def _referenced_table(tables: dict[str, Table], suffixes: dict[str, set[str]], referring: str,
@@ -665,7 +641,7 @@ def missing_foreign_key(project: Project, report: Report) -> None:
     for table, column, tables in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        target = _referenced_table(tables, _suffixes_of(tables), table.name, column.name[:-3])
+        target = _referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,

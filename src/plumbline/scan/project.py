@@ -77,6 +77,7 @@ class Project:
     # One merged schema per app in the tree (see _schemas), and which one each module's code runs against.
     schemas: dict[str, dict[str, Table]] = field(default_factory=dict)
     schema_of: dict[str, str] = field(default_factory=dict)  # module path -> key of its schema
+    _suffixes: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # id of a schema -> see suffixes()
     _called: set[int] | None = None  # ids of the functions some call resolves to (see is_called)
     principals: set[str] = field(default_factory=set)  # tables of callers: read by the caller's identity, or so named
 
@@ -112,12 +113,28 @@ class Project:
                 project._by_qualname.setdefault(function.qualname, []).append((function, module))
         return project
 
+    def schema(self, path: str) -> dict[str, Table]:
+        """The tables the code of the module at `path` runs against (its app's schema)."""
+        return self.schemas.get(self.schema_of.get(path, ""), self.tables)
+
     def table(self, name: str | None, path: str | None = None) -> Table | None:
         """The table `name` (or ORM class) means in the schema of the module at `path` (every schema: None)."""
         if name is None:
             return None
-        tables = self.schemas.get(self.schema_of.get(path, ""), self.tables) if path is not None else self.tables
+        tables = self.schema(path) if path is not None else self.tables
         return tables.get(self.models.get(name, name).lower())
+
+    def suffixes(self, tables: dict[str, Table]) -> dict[str, set[str]]:
+        """The tables of one of this project's schemas by every `_`-suffix of their name (`account_user` under
+        `user`), built once per schema."""
+        if id(tables) not in self._suffixes:
+            self._suffixes[id(tables)] = {}
+            for name, table in tables.items():
+                if table.columns:
+                    for position, character in enumerate(name):
+                        if character == "_":
+                            self._suffixes[id(tables)].setdefault(name[position + 1:], set()).add(name)
+        return self._suffixes[id(tables)]
 
     def table_name(self, name: str | None) -> str | None:
         return self.models.get(name, name) if name else None
