@@ -141,16 +141,11 @@ class Schemas:
         return schema is not None and schema.version is not None
 
 
-_cache: dict[int, tuple[Project, Schemas]] = {}
-
-
 def schemas_of(project: Project) -> Schemas:
-    """The project's key schemas, built once per scan (the checks run unit by unit)."""
-    cached = _cache.get(id(project))
-    if cached is None or cached[0] is not project:
-        _cache.clear()
-        cached = _cache[id(project)] = (project, Schemas.build(project))
-    return cached[1]
+    """The project's key schemas, built once per scan (the checks run unit by unit) and kept with the project."""
+    if "dynamodb key schemas" not in project.derived:
+        project.derived["dynamodb key schemas"] = Schemas.build(project)
+    return project.derived["dynamodb key schemas"]
 
 
 # ---- shared reading ---------------------------------------------------------------------------------------------

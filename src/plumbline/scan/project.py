@@ -78,6 +78,7 @@ class Project:
     schemas: dict[str, dict[str, Table]] = field(default_factory=dict)
     schema_of: dict[str, str] = field(default_factory=dict)  # module path -> key of its schema
     _suffixes: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # id of a schema -> see suffixes()
+    derived: dict[str, object] = field(default_factory=dict)  # what a family of checks derives once per scan
     _called: set[int] | None = None  # ids of the functions some call resolves to (see is_called)
     principals: set[str] = field(default_factory=set)  # tables of callers: read by the caller's identity, or so named
 
