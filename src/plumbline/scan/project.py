@@ -26,7 +26,6 @@ MAX_DEPTH = 3
 # unit may still take (MAX_UNIT_INLINED) and all units together (MAX_INLINED per scan; real code bases take
 # far less). Past that, `Unit.truncated` and `Project.inlining_left` tell the user.
 MAX_UNIT_INLINED = 20_000
-HTTP_METHOD_NAMES = ("get", "post", "put", "patch", "delete")
 MAX_INLINED = 500_000
 
 
@@ -321,7 +320,7 @@ def _view_entries(views: dict[str, list[EntryPoint]], module: ModuleFacts, funct
     if not found and "." not in function.qualname:  # a view imported by its package: `from .views import edit`
         found = views.get(f"{module.module.rpartition('.')[0]}.{function.qualname}", [])
     owner, _, method = function.qualname.rpartition(".")
-    if owner and "." not in owner and method in HTTP_METHOD_NAMES:
+    if owner and "." not in owner and method in models.VIEW_METHODS:
         for entry in views.get(f"{module.module}.{owner}", []):
             if method.upper() in entry.methods or entry.methods == ("GET",):
                 found = [*found, replace(entry, methods=(method.upper(),))]

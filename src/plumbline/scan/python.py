@@ -42,7 +42,6 @@ from plumbline.vocabulary import AUTH_DECORATOR, LOOKUP_METHOD, PRIVILEGE, RETRY
 models.load()
 
 BUILTIN_NAMES = frozenset(dir(builtins))
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 SANITIZERS = {"int", "float", "bool", "abs", "len", "round", "Decimal", "UUID", "Identifier", "Literal",
               "quote_ident", "fromisoformat", "strptime", "date", "datetime", "hash", "ord"}
 STRING_METHODS = ("get", "copy", "items", "values", "keys", "strip", "lower", "upper", "split", "encode", "decode",
@@ -1013,7 +1012,7 @@ def _function(node, ctx: ModuleContext, qualname: str, registrations: Registrati
     visitor = FunctionVisitor(node, ctx, qualname, None, owner=owner.name if owner is not None else None)
     function = visitor.function
     entries: list[EntryPoint] = list(registrations.functions.get(qualname, ()))
-    if owner is not None and node.name in (*HTTP_METHODS, "dispatch_request"):
+    if owner is not None and node.name in (*models.VIEW_METHODS, "dispatch_request"):
         method = node.name.upper()
         for entry in registrations.views.get(owner.name, ()):
             if node.name == "dispatch_request":

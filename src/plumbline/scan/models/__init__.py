@@ -52,6 +52,10 @@ class CallSite:
     keywords: dict[str, "Value"]
 
 
+# The functions of a view class (MethodView, Flask-RESTful/RESTX resources) that handle one HTTP method each.
+VIEW_METHODS = ("get", "post", "put", "patch", "delete")
+
+
 @dataclass(slots=True)
 class Registrations:
     """Entry points a module declares, before its functions are visited."""

@@ -6,14 +6,13 @@ import ast
 import re
 
 from plumbline.scan.facts import EntryPoint, Taint
-from plumbline.scan.models import Registrations, attributes, calls, entry_points, module_nodes, subscripts
+from plumbline.scan.models import VIEW_METHODS, Registrations, attributes, calls, entry_points, module_nodes, subscripts
 from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_walk, source, string, strings
 from plumbline.scan.values import UNKNOWN, Value
 from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-ALL_METHODS = tuple(m.upper() for m in HTTP_METHODS)
-ROUTE_DECORATORS = {"route", *HTTP_METHODS}
+ALL_METHODS = tuple(m.upper() for m in VIEW_METHODS)
+ROUTE_DECORATORS = {"route", *VIEW_METHODS}
 REQUEST_ATTRIBUTES = {
     "args", "form", "json", "values", "view_args", "headers", "cookies", "data", "files",
     "get_json", "get_data", "stream", "query_string", "environ",
