@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 
@@ -465,6 +464,8 @@ def explain(rule_id: str) -> None:
         raise click.UsageError(f"unknown rule {rule_id!r} (see `plumbline rules`)") from None
     console = Console()
     if console.is_terminal:
+        from rich.markdown import Markdown  # only `explain` renders Markdown: not paid by every start
+
         console.print(Markdown(rule.documentation()))
     else:
         click.echo(rule.documentation(), nl=False)

@@ -97,6 +97,8 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
 
     active = {rule_id: check for rule_id, check in UNIT_CHECKS.items() if rule_id in selected}
     for function, module in project.functions() if active else ():
+        if not project.may_hold_ops(function, module):
+            continue  # every unit check reads the unit's ops: none, nothing to check
         where = f"{module.path}:{function.qualname}"
         units: list[Unit] = []
         guarded("the project view", where, lambda: units.append(project.unit(function, module)))

@@ -211,6 +211,12 @@ class Project:
                               for name in (call.name, *call.callables.values())))
         return self._reaching[key]
 
+    def may_hold_ops(self, function: Function, module: ModuleFacts) -> bool:
+        """Whether the unit of `function` can hold any data op (most functions of a code base cannot: their unit is
+        not worth building). A method of what a call returned is resolved only when inlining: it may."""
+        return self.reaches_ops(function, module, 0) or any(call.receiver and call.receiver.startswith(RETURNED)
+                                                             for call in function.calls)
+
     def _knows_caller(self, function: Function) -> bool:
         return (self.authenticated(function) or function.identity_source
                 or any(value.identity for op in function.ops for value in op.keys.values()))

@@ -22,7 +22,18 @@ from itertools import count
 from plumbline.scan import models
 from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
 from plumbline.scan.models import CallSite, Registrations, first_answer
-from plumbline.scan.pyast import dotted, exits, is_true, last_name, module_walk, parameters, source, span, string
+from plumbline.scan.pyast import (
+    dotted,
+    exits,
+    is_true,
+    last_name,
+    module_nodes_of,
+    parameters,
+    source,
+    span,
+    string,
+    walk,
+)
 from plumbline.scan.sql import bound_statement, display
 from plumbline.scan.values import (
     UNKNOWN,
@@ -78,11 +89,10 @@ class ModuleContext:
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
         self.class_names: dict[str, ast.ClassDef] = {}
         self._rows: dict[str, bool] = {}  # class -> whether its objects may be rows (see is_row_class)
-        for node in module_walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.function_names.add(node.name)
-            elif isinstance(node, ast.ClassDef):
-                self.class_names.setdefault(node.name, node)
+        for node in module_nodes_of(tree, ast.FunctionDef, ast.AsyncFunctionDef):
+            self.function_names.add(node.name)
+        for node in module_nodes_of(tree, ast.ClassDef):
+            self.class_names.setdefault(node.name, node)
 
     def is_row_class(self, name: str) -> bool:
         """Whether objects of the class `name` defined here may be rows (decided once, when first asked)."""
@@ -335,7 +345,7 @@ class FunctionVisitor:
 
     def note_tested(self, test: ast.expr) -> None:
         """`if invite.used:`, `if order.status != NEW:`: attributes of a loaded object (or row) a condition tests."""
-        for node in ast.walk(test):
+        for node in walk(test):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 owner = self.scope.lookup(node.value.id)
                 if owner is not None and not owner.created and (owner.instance_of or owner.taint.reads):
@@ -844,7 +854,7 @@ def _may_be_row(node: ast.ClassDef) -> bool:
                     isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
                 return True
         elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for child in ast.walk(item):
+            for child in walk(item):
                 if isinstance(child, ast.Call) and last_name(child.func) in ("add", "merge", "delete") and any(
                         isinstance(arg, ast.Name) and arg.id == "self" for arg in child.args):
                     return True
@@ -871,7 +881,7 @@ def _annotated_classes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str
 def _returns_name(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     """The function returns the local `name` (a connection factory), or declares it global."""
     return any(isinstance(child, ast.Return) and isinstance(child.value, ast.Name) and child.value.id == name or
-               isinstance(child, ast.Global) and name in child.names for child in ast.walk(node))
+               isinstance(child, ast.Global) and name in child.names for child in walk(node))
 
 
 def _bare_parameter(value: Value | None) -> str | None:
@@ -900,7 +910,7 @@ def _exception_names(node: ast.AST | None, aliases: dict[str, tuple[str, ...]]) 
 
 def _contains_retry(loop: ast.For | ast.While, aliases: dict[str, tuple[str, ...]]) -> bool:
     """The loop retries on serialization failures: a handler catching them, 40001, or the restart savepoint."""
-    for node in ast.walk(loop):
+    for node in walk(loop):
         if isinstance(node, ast.ExceptHandler):
             names = " ".join(_exception_names(node.type, aliases))
             handler_text = source(node)
@@ -937,24 +947,24 @@ def extract(tree: ast.Module, source_text: str, path: str, module: str) -> Modul
 
 def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
     """Imports and exception aliases here; tables, migrations, backend hints and autocommit settings from the
-    models' `module_nodes` handlers, in one walk of the tree."""
+    models' `module_nodes` handlers, each handed the module's nodes of its types."""
     package = module.rpartition(".")[0]
-    handlers = models.MODULE_NODES
-    for node in module_walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                ctx.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
-                    alias.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - node.level + 1] if node.level > 1 else parts
-                base = ".".join([*parts, base] if base else parts)
-            for alias in node.names:
-                ctx.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-        for handler in handlers.get(type(node), ()):
-            handler(node, ctx)
+    for node in module_nodes_of(tree, ast.Import):
+        for alias in node.names:
+            ctx.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \
+                alias.name.split(".")[0]
+    for node in module_nodes_of(tree, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            parts = package.split(".") if package else []
+            parts = parts[: len(parts) - node.level + 1] if node.level > 1 else parts
+            base = ".".join([*parts, base] if base else parts)
+        for alias in node.names:
+            ctx.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    for node_type, handlers in models.MODULE_NODES.items():
+        for node in module_nodes_of(tree, node_type):
+            for handler in handlers:
+                handler(node, ctx)
     for node in tree.body:
         if isinstance(node, ast.Assign) and is_true(node.value) and any(
                 isinstance(t, ast.Attribute) and t.attr == "autocommit" for t in node.targets):
@@ -1030,7 +1040,7 @@ def _function(node, ctx: ModuleContext, qualname: str, registrations: Registrati
 def _bind_class(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
     """A class method whose `cls` reads as the class it is defined in: `cls.query`, `cls(**fields)`."""
     bound = copy.deepcopy(node)
-    for child in ast.walk(bound):
+    for child in walk(bound):
         if isinstance(child, ast.Name) and child.id == "cls":
             child.id = name
     return bound

@@ -15,7 +15,7 @@ The concepts, each a registry filled by decorators:
   `g.user`, `current_user`. A handler `(visitor, node) -> Value | None`.
 - `contexts` — what a `with` block is: `"transaction"` (one transaction), `"connection"` (commits at its
   end) or None. A handler `(visitor, expression) -> str | None`.
-- `module_nodes(ast.Call, ...)` — module-wide facts from one walk of the tree: tables, migrations,
+- `module_nodes(ast.Call, ...)` — module-wide facts from the module's nodes of those types: tables, migrations,
   backend hints, autocommit settings. A handler `(node, ctx) -> None`.
 - `entry_points` — how requests reach functions in one module: a handler `(tree, ctx) -> Registrations`.
 - `transaction_runners` — library functions that run a callback in a transaction of their own, retried

@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 from plumbline.scan.facts import NO_TAINT, EntryPoint, Taint
 from plumbline.scan.models import Registrations, calls, entry_points, subscripts
-from plumbline.scan.pyast import dotted, last_name, module_walk, string
+from plumbline.scan.pyast import dotted, last_name, module_nodes_of, string, walk
 from plumbline.scan.sql import HOLE_RE
 from plumbline.scan.values import UNKNOWN, Value, union
 
@@ -392,7 +392,7 @@ def _bindings(visitor) -> dict[str, list[tuple[int, ast.expr]]]:
     found = _BINDINGS.get(visitor)
     if found is None:
         found = {}
-        for statement in ast.walk(visitor.node):
+        for statement in walk(visitor.node):
             if isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name):
@@ -527,7 +527,7 @@ def consumers(tree: ast.Module, ctx) -> Registrations:
     poll (`get_records`, `receive_message`) and handle what they get: each record is client data, delivered at
     least once."""
     registrations = Registrations()
-    if not any(isinstance(node, ast.Constant) and node.value in RECORD_LISTS for node in module_walk(tree)):
+    if not any(node.value in RECORD_LISTS for node in module_nodes_of(tree, ast.Constant)):
         return registrations  # no batch of records is read in this module (the consumers below all read one)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -541,10 +541,10 @@ def consumers(tree: ast.Module, ctx) -> Registrations:
 
 def _consumer(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, registrations: Registrations) -> None:
     params = [a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
-    polled = {target.id for statement in ast.walk(node) if isinstance(statement, ast.Assign)
+    polled = {target.id for statement in walk(node) if isinstance(statement, ast.Assign)
               and isinstance(statement.value, ast.Call) and last_name(statement.value.func) in POLLING
               for target in statement.targets if isinstance(target, ast.Name)}
-    for source in ast.walk(node):
+    for source in walk(node):
         if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and \
                 source.func.attr == "get" and source.args:
             source = ast.Subscript(value=source.func.value, slice=source.args[0])  # event.get("Records", [])

@@ -7,7 +7,7 @@ import re
 
 from plumbline.scan.facts import EntryPoint, Taint
 from plumbline.scan.models import VIEW_METHODS, Registrations, attributes, calls, entry_points, module_nodes, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_walk, source, string, strings
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_nodes_of, source, string, strings
 from plumbline.scan.values import UNKNOWN, Value
 from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
@@ -123,9 +123,8 @@ def routes(tree: ast.Module, ctx) -> Registrations:
     (`def register(app): @app.route(...)`), and `add_url_rule` (functions and `View.as_view`)."""
     registrations = Registrations()
     guards = _before_request_guards(tree)
-    for call in module_walk(tree):
-        if isinstance(call, ast.Call):
-            _add_url_rule(call, guards, registrations)
+    for call in module_nodes_of(tree, ast.Call):
+        _add_url_rule(call, guards, registrations)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _decorated_routes(node, node.name, guards, registrations)
@@ -203,9 +202,7 @@ def _before_request_guards(tree: ast.Module) -> dict[str, tuple[bool, bool]]:
     """Apps and blueprints whose `before_request` hook (anywhere in the module: app factories define them inside
     a function) refuses unauthenticated callers: name -> (authenticated, restricted to a role or permission)."""
     guards = {}
-    for node in module_walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for node in module_nodes_of(tree, ast.FunctionDef, ast.AsyncFunctionDef):
         for decorator in node.decorator_list:
             name = decorator_name(decorator)
             if not name.endswith(("before_request", "before_app_request")):

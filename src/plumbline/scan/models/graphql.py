@@ -13,7 +13,7 @@ from functools import cached_property
 
 from plumbline.scan.facts import EntryPoint, Taint
 from plumbline.scan.models import Registrations, attributes, calls, entry_points, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, string
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, module_nodes_of, string
 from plumbline.scan.values import Value
 from plumbline.vocabulary import IDENTITY_ATTRIBUTE
 
@@ -233,7 +233,7 @@ def _ariadne(module: _Module, registrations: Registrations) -> None:
                 bound = _ariadne_binding(decorator, types, "field")
                 if bound is not None:
                     registrations.add_function(node.name, _field(*bound, positional_arguments(node)))
-    for call in (n for n in ast.walk(module.tree) if isinstance(n, ast.Call)):
+    for call in module_nodes_of(module.tree, ast.Call):
         bound = _ariadne_binding(call, types, "set_field")
         if bound is not None and len(call.args) > 1 and dotted(call.args[1]) in module.functions:
             qualname = dotted(call.args[1])

@@ -20,7 +20,7 @@ from plumbline.scan.models.dynamodb import (
     loaded_model,
     read_result,
 )
-from plumbline.scan.pyast import dotted, kwarg, last_name
+from plumbline.scan.pyast import dotted, kwarg, last_name, walk
 from plumbline.scan.values import UNKNOWN, Value, union
 
 READS = ("get", "query", "scan", "count", "batch_get")
@@ -177,7 +177,7 @@ def _actions(visitor, node: ast.expr) -> tuple[dict[str, Taint], list[str]]:
         elif action.func.attr == "set":
             source = action.args[0] if action.args else None
             if source is not None and any(isinstance(n, ast.Attribute) and n.attr == attribute
-                                          for n in ast.walk(source)):
+                                          for n in walk(source)):
                 atomic.append(attribute)  # Note.views.set(Note.views + 1)
             else:
                 writes[attribute] = union(visitor.value(source)).taint

@@ -6,7 +6,7 @@ import ast
 
 from plumbline.scan.models import Registrations, entry_points
 from plumbline.scan.models.flask import ALL_METHODS, route
-from plumbline.scan.pyast import dotted, last_name, module_walk, string
+from plumbline.scan.pyast import dotted, last_name, module_nodes_of, string
 
 
 @entry_points
@@ -20,8 +20,8 @@ def resources(tree: ast.Module, ctx) -> Registrations:
                     rule = string(decorator.args[0])
                     if rule is not None:
                         registrations.add_view(node.name, route(rule, ALL_METHODS))
-    for call in module_walk(tree):
-        if isinstance(call, ast.Call) and last_name(call.func) == "add_resource" and call.args:
+    for call in module_nodes_of(tree, ast.Call):
+        if last_name(call.func) == "add_resource" and call.args:
             for rule in (r for r in map(string, call.args[1:]) if r is not None):
                 registrations.add_view(dotted(call.args[0]), route(rule, ALL_METHODS))
     return registrations
