@@ -28,6 +28,7 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import importlib.metadata
 import json
 import os
 import secrets
@@ -41,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import sqlglot
 
 from plumbline import __version__, findings
 from plumbline.findings import FindingsDocument, ToolError
@@ -73,7 +73,7 @@ def engine_fingerprint() -> str:
 
     The scan engine's (its models included), the rules', the vocabulary's and the findings model's sources,
     sqlglot's version and Python's (the AST)."""
-    digest = hashlib.sha256(f"{__version__} {sqlglot.__version__} {sys.version_info[:2]}".encode())
+    digest = hashlib.sha256(f"{__version__} {importlib.metadata.version('sqlglot')} {sys.version_info[:2]}".encode())
     rules = Path(findings.__file__).parent / "rules"
     package = Path(findings.__file__).parent
     sources = [*sorted(Path(__file__).parent.rglob("*.py")), *sorted(rules.glob("*.py")), Path(findings.__file__),

@@ -11,10 +11,8 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 
-from sqlglot import exp
-
 from plumbline.scan.facts import Column, Span, Table
-from plumbline.scan.sql import normalise, printed, syntax_tree
+from plumbline.scan.sql import exp, normalise, printed, syntax_tree
 
 # A quote or block comment left open runs to the end of the text, as it does for the database; every
 # alternative matches without backtracking, so splitting is linear even in hostile text.

@@ -14,8 +14,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import count
 
-import sqlglot
-from sqlglot import exp
+
+class _Expressions:
+    """sqlglot's expression classes (`exp.Column`), imported when first used: most code bases never hand a
+    statement to sqlglot, and importing it costs about a tenth of a second at every start."""
+
+    def __getattr__(self, name: str):
+        from sqlglot import expressions
+
+        self.__dict__.update(vars(expressions))  # from now on, plain attributes
+        return getattr(expressions, name)
+
+
+exp = _Expressions()
 
 HOLE = "__pl_hole_{}__"
 HOLE_RE = re.compile(r"__pl_hole_(\d+)__")
@@ -105,6 +116,8 @@ def parse(text: str) -> ParsedSql:
 
 def syntax_tree(sql: str) -> exp.Expression | str:
     """sqlglot's tree of one PostgreSQL statement, or why there is none."""
+    import sqlglot  # (see _Expressions)
+
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except Exception as exc:  # noqa: BLE001 - see above
