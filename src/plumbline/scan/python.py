@@ -12,6 +12,7 @@ attributes and registrations mean comes from the model modules in `scan/models/`
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import copy
 import re
@@ -89,6 +90,8 @@ class ModuleContext:
         self.exception_aliases: dict[str, tuple[str, ...]] = {}
         self.class_names: dict[str, ast.ClassDef] = {}
         self._rows: dict[str, bool] = {}  # class -> whether its objects may be rows (see is_row_class)
+        self._handing_self: list[int] | None = None  # lines of `session.add(self)`-like calls, when first needed
+        self.tree = tree
         for node in module_nodes_of(tree, ast.FunctionDef, ast.AsyncFunctionDef):
             self.function_names.add(node.name)
         for node in module_nodes_of(tree, ast.ClassDef):
@@ -97,7 +100,10 @@ class ModuleContext:
     def is_row_class(self, name: str) -> bool:
         """Whether objects of the class `name` defined here may be rows (decided once, when first asked)."""
         if name not in self._rows:
-            self._rows[name] = _may_be_row(self.class_names[name])
+            if self._handing_self is None:
+                self._handing_self = sorted(call.lineno for call in module_nodes_of(self.tree, ast.Call)
+                                            if _hands_self(call))
+            self._rows[name] = _may_be_row(self.class_names[name], self._handing_self)
         return self._rows[name]
 
     def resolve(self, name: str) -> str:
@@ -476,10 +482,10 @@ class FunctionVisitor:
                              interpolated=statement.taint or None,
                              text_param=_bare_parameter(statement), params_param=_bare_parameter(parameters))
             return Value(taint=Taint(reads=frozenset({op.id})))
-        positional = [union(v).taint for v in parameters.items] if parameters is not None and \
+        positional = [v.whole_taint for v in parameters.items] if parameters is not None and \
             parameters.items is not None else []
-        named = {k: union(v).taint for k, v in parameters.fields or ()} if parameters is not None else {}
-        whole = union(parameters).taint if parameters is not None else NO_TAINT
+        named = {k: v.whole_taint for k, v in parameters.fields or ()} if parameters is not None else {}
+        whole = parameters.whole_taint if parameters is not None else NO_TAINT
         parsed, fields = bound_statement(statement.text, statement.holes, positional, named, whole)
         if parsed.action in ("begin", "commit", "rollback", "savepoint", "set"):
             if parsed.action == "begin":
@@ -568,7 +574,7 @@ class FunctionVisitor:
                 parts.append(Value(text=defused(str(piece.value))))
             elif isinstance(piece, ast.FormattedValue):
                 value = self.value(piece.value)
-                taint = union(value).taint
+                taint = value.whole_taint
                 if piece.format_spec is not None and _numeric_spec(piece.format_spec):
                     taint = taint.casted()
                 parts.append(hole(taint))
@@ -745,8 +751,8 @@ class FunctionVisitor:
             if kw.arg and isinstance(kw.value, (ast.Name, ast.Attribute)):
                 passed[kw.arg] = dotted(kw.value)
         call_id = next(self.ctx.ids)
-        arguments_by_key = {str(i): union(v).taint for i, v in enumerate(arguments)}
-        arguments_by_key.update({k: union(v).taint for k, v in keywords.items()})
+        arguments_by_key = {str(i): v.whole_taint for i, v in enumerate(arguments)}
+        arguments_by_key.update({k: v.whole_taint for k, v in keywords.items()})
         created = receiver is not None and receiver.created and receiver_class is not None
         falsy = tuple(key for key, arg in [*((str(i), a) for i, a in enumerate(node.args)),
                                            *((kw.arg, kw.value) for kw in node.keywords if kw.arg)]
@@ -758,7 +764,7 @@ class FunctionVisitor:
             retried=self.retry_depth > 0 or self.function.retries, result_id=call_id,
             callables={k: self.qualify(v) for k, v in passed.items()},
             receiver=receiver_class, receiver_created=created,
-            receiver_fields={k: union(v).taint for k, v in receiver.fields or ()} if created else {},
+            receiver_fields={k: v.whole_taint for k, v in receiver.fields or ()} if created else {},
             branch=tuple(self.branch[-MAX_BRANCH:]), falsy=falsy,
             texts=_sql_texts(arguments, keywords), containers=_containers(arguments, keywords),
         ))
@@ -836,14 +842,15 @@ def _containers(arguments: list[Value], keywords: dict[str, Value]):
     found = {}
     for key, value in [*((str(i), v) for i, v in enumerate(arguments)), *keywords.items()]:
         if value.items is not None or value.fields is not None:
-            found[key] = (tuple(union(v).taint for v in value.items) if value.items is not None else None,
-                          {k: union(v).taint for k, v in value.fields} if value.fields is not None else None)
+            found[key] = (tuple(v.whole_taint for v in value.items) if value.items is not None else None,
+                          {k: v.whole_taint for k, v in value.fields} if value.fields is not None else None)
     return found
 
 
-def _may_be_row(node: ast.ClassDef) -> bool:
+def _may_be_row(node: ast.ClassDef, handing_self: list[int]) -> bool:
     """A class whose objects may be database rows: a model (columns, a table name, a model-like base), or a mixin or
-    base class of models (named so, or handing `self` to the session). Elsewhere `self.x = ...` is plain Python."""
+    base class of models (named so, or handing `self` to the session: a call on one of the `handing_self` lines,
+    sorted, inside one of its methods). Elsewhere `self.x = ...` is plain Python."""
     if any(ROW_BASE.search(dotted(base)) for base in node.bases) or ROW_BASE.search(node.name):
         return True
     for item in node.body:
@@ -854,11 +861,16 @@ def _may_be_row(node: ast.ClassDef) -> bool:
                     isinstance(value, ast.Call) and last_name(value.func) in ("Column", "mapped_column"):
                 return True
         elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for child in walk(item):
-                if isinstance(child, ast.Call) and last_name(child.func) in ("add", "merge", "delete") and any(
-                        isinstance(arg, ast.Name) and arg.id == "self" for arg in child.args):
-                    return True
+            first = bisect.bisect_left(handing_self, item.lineno)
+            if first < len(handing_self) and handing_self[first] <= (item.end_lineno or item.lineno):
+                return True
     return False
+
+
+def _hands_self(call: ast.Call) -> bool:
+    """`session.add(self)`, `db.session.merge(self)`, `session.delete(self)`."""
+    return last_name(call.func) in ("add", "merge", "delete") and any(
+        isinstance(arg, ast.Name) and arg.id == "self" for arg in call.args)
 
 
 def _annotated_classes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
@@ -973,11 +985,13 @@ def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
                 and isinstance(node.value, ast.Tuple) and node.value.elts \
                 and all(isinstance(e, (ast.Name, ast.Attribute)) for e in node.value.elts):
             ctx.exception_aliases[node.targets[0].id] = tuple(last_name(e) for e in node.value.elts)
+    visitor = None  # one for all module-level assignments: what it records besides their values is dropped
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            visitor = FunctionVisitor(ast.FunctionDef(name="<module>", args=ast.arguments(
-                posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), body=[], decorator_list=[]),
-                ctx, "<module>", ctx.globals)
+            if visitor is None:
+                visitor = FunctionVisitor(ast.FunctionDef(name="<module>", args=ast.arguments(
+                    posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), body=[], decorator_list=[]),
+                    ctx, "<module>", ctx.globals)
             value = visitor.value(node.value)
             ctx.globals.names[node.targets[0].id] = replace(value, constant=value.constant or not value.taint)
 
@@ -1038,12 +1052,44 @@ def _function(node, ctx: ModuleContext, qualname: str, registrations: Registrati
 
 
 def _bind_class(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
-    """A class method whose `cls` reads as the class it is defined in: `cls.query`, `cls(**fields)`."""
-    bound = copy.deepcopy(node)
-    for child in walk(bound):
-        if isinstance(child, ast.Name) and child.id == "cls":
-            child.id = name
-    return bound
+    """A class method whose `cls` reads as the class it is defined in: `cls.query`, `cls(**fields)`.
+
+    Trees are shared and never changed: the nodes on the way from the method to each `cls` are copied, the rest of
+    the method is shared with the original (a deep copy of every such method cost more than visiting it)."""
+    parents: dict[int, ast.AST] = {}
+    uses = []
+    for parent in walk(node):
+        for child in ast.iter_child_nodes(parent):
+            parents[id(child)] = parent
+            if isinstance(child, ast.Name) and child.id == "cls":
+                uses.append(child)
+    copies: dict[int, ast.AST] = {}  # id of an original node -> its copy
+
+    def copied(original: ast.AST) -> ast.AST:
+        if id(original) not in copies:
+            duplicate = copy.copy(original)
+            for field_name, field_value in ast.iter_fields(original):
+                if isinstance(field_value, list):
+                    setattr(duplicate, field_name, list(field_value))  # the copy's own list, edited below
+            copies[id(original)] = duplicate
+        return copies[id(original)]
+
+    for use in uses:
+        original, child = use, copied(use)
+        child.id = name
+        while original is not node:
+            parent = parents[id(original)]
+            known = id(parent) in copies
+            duplicate = copied(parent)
+            for field_name, field_value in ast.iter_fields(duplicate):
+                if field_value is original:
+                    setattr(duplicate, field_name, child)
+                elif isinstance(field_value, list):
+                    field_value[:] = [child if item is original else item for item in field_value]
+            if known:
+                break  # its ancestors are copies already, holding it
+            original, child = parent, duplicate
+    return copied(node)
 
 
 def context_kind(context: ast.expr, connection_names: set[str]) -> str | None:

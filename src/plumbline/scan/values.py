@@ -63,6 +63,11 @@ class Value:
     dynamo: tuple[str, str] | None = None
 
     @property
+    def whole_taint(self) -> Taint:
+        """Where any part of it comes from, interpolated parts included (`value.whole_taint`, without a new Value)."""
+        return self.taint | self.holes_taint
+
+    @property
     def interpolated(self) -> Taint:
         """Where the interpolated parts of this text come from (nothing for psycopg.sql composition)."""
         return NO_TAINT if self.safe_text else self.holes_taint

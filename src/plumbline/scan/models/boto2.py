@@ -25,7 +25,7 @@ from plumbline.scan.models.dynamodb import (
     table_name,
 )
 from plumbline.scan.pyast import is_true, kwarg
-from plumbline.scan.values import UNKNOWN, Value, union
+from plumbline.scan.values import UNKNOWN, Value
 
 BOTO2_FLAG = "boto2"
 NOT_KEYS = ("consistent", "attributes", "expected", "conditional_operator", "limit", "index", "reverse",
@@ -75,11 +75,11 @@ def new_item(visitor, site) -> Value | None:
     table_value = site.arguments[0] if site.arguments else UNKNOWN
     name = (table_value.dynamo[1] if table_value.dynamo else None) or (
         table_name(site.node.args[0], table_value) if site.node.args else None)
-    return Value(taint=union(data).taint, fields=data.fields, dynamo=("boto2new", name or ""))
+    return Value(taint=data.whole_taint, fields=data.fields, dynamo=("boto2new", name or ""))
 
 
 def _key_arguments(site) -> dict[str, Taint]:
-    return {name: union(value).taint for name, value in site.keywords.items()
+    return {name: value.whole_taint for name, value in site.keywords.items()
             if name not in NOT_KEYS and "__" not in name}
 
 
@@ -148,7 +148,7 @@ def query(visitor, site) -> Value | None:
         return None
     if not any("__" in name for name in site.keywords) and site.name != "scan":
         return None
-    keys = {name.split("__")[0]: union(value).taint for name, value in site.keywords.items()
+    keys = {name.split("__")[0]: value.whole_taint for name, value in site.keywords.items()
             if name.endswith("__eq")}
     guards = [name.split("__")[0] for name in site.keywords if "__" in name and not name.endswith("__eq")]
     op = dynamo_op(visitor, site.node, "read", receiver_name(visitor, site), keys=keys, condition=Condition(guards=guards))

@@ -256,7 +256,7 @@ def many_reads(visitor, site) -> Value | None:
     if not _is_boto3(site) and not any(k in site.keywords for k in ("TransactItems", "RequestItems")):
         return None
     value = site.keywords.get("TransactItems") or site.keywords.get("RequestItems") or UNKNOWN
-    op = dynamo_op(visitor, site.node, "read", None, keys={"*": union(value).taint})
+    op = dynamo_op(visitor, site.node, "read", None, keys={"*": value.whole_taint})
     return read_result(op)
 
 

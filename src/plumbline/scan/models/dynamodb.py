@@ -103,7 +103,7 @@ class Expression:
                 return None, NO_TAINT
             if bound.text is not None and not bound.holes and bound.constant:
                 return bound.text, NO_TAINT
-            return None, union(bound).taint or Taint(client=frozenset({"an attribute name"}))
+            return None, bound.whole_taint or Taint(client=frozenset({"an attribute name"}))
         if HOLE_RE.search(head):
             return None, self.hole_taint(head)
         return head, NO_TAINT
@@ -324,7 +324,7 @@ def attribute_updates(visitor, value: Value | None, node: ast.expr | None) -> Up
     elif value is not None and value.fields:
         entries = [(name, NO_TAINT, item) for name, item in value.fields]
     if not entries and value is not None:  # built by a loop: it writes something, we cannot say what
-        found.writes["*"] = union(value).taint
+        found.writes["*"] = value.whole_taint
     for name, chosen, item in entries:
         found.chosen = found.chosen | chosen
         spec = dict(item.fields or ())
@@ -342,9 +342,9 @@ def item_writes(value: Value) -> tuple[dict[str, Taint], Taint | None]:
     """What storing `value` as an item writes (attribute -> value; "*" for an item known only as a whole), and the
     client data that shaped it: the whole item, or what was spread into it beside its named attributes."""
     if value.fields is None:
-        taint = union(value).taint
+        taint = value.whole_taint
         return {"*": taint}, taint if (taint.client or taint.params) else None
-    writes = {name: union(item).taint for name, item in value.fields if name != SPREAD}
+    writes = {name: item.whole_taint for name, item in value.fields if name != SPREAD}
     named = NO_TAINT
     for taint in writes.values():
         named = named | taint
@@ -352,7 +352,7 @@ def item_writes(value: Value) -> tuple[dict[str, Taint], Taint | None]:
     spread = Taint(client=whole.client - named.client, params=whole.params - named.params)
     for name, item in value.fields:
         if name == SPREAD:  # `Model(**data)` as the core records it
-            spread = spread | union(item).taint
+            spread = spread | item.whole_taint
     return writes, spread if spread else None
 
 
@@ -368,8 +368,8 @@ def keys_of(value: Value | None) -> dict[str, Taint]:
     if value is None:
         return {}
     if value.fields is None:
-        return {"*": union(value).taint} if value.taint else {}
-    return {name: union(item).taint for name, item in value.fields}
+        return {"*": value.whole_taint} if value.taint else {}
+    return {name: item.whole_taint for name, item in value.fields}
 
 
 # ---- the syntax around a call ---------------------------------------------------------------------------------
@@ -573,7 +573,7 @@ def record_id(visitor, node: ast.Subscript, container: Value, label: str | None)
     """`record["eventID"]`: the id of a delivery, marked so that a consumer's deduplication can be recognised."""
     if label not in RECORD_ID_FIELDS or not (container.taint.client or container.taint.params):
         return None
-    return Value(taint=union(container).taint | Taint(client=frozenset({RECORD_ID})))
+    return Value(taint=container.whole_taint | Taint(client=frozenset({RECORD_ID})))
 
 
 # ---- validation, access checks, messages -----------------------------------------------------------------------

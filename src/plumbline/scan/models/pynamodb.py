@@ -58,7 +58,7 @@ def _model(visitor, node: ast.expr) -> tuple[str, bool] | None:
 def _positional_keys(site) -> dict[str, Taint]:
     keys = {}
     for label, value in zip(("<hash>", "<range>"), site.arguments[:len(site.node.args)]):
-        keys[label] = union(value).taint
+        keys[label] = value.whole_taint
     if "hash_key" in site.keywords:
         keys["<hash>"] = union(site.keywords["hash_key"]).taint
     if "range_key" in site.keywords:
@@ -133,7 +133,7 @@ def save(visitor, site) -> Value | None:
         return None  # `User(...).save()` of another library (or a project's own save method)
     condition = pynamo_condition(visitor, kwarg(site.node, "condition")) or Condition()
     if loaded:
-        writes, keys, shaped = {"*": union(target).taint}, {"<loaded>": target.taint}, None
+        writes, keys, shaped = {"*": target.whole_taint}, {"<loaded>": target.taint}, None
     else:
         writes, shaped = item_writes(Value(taint=target.taint, fields=target.fields))
         keys = {}

@@ -46,7 +46,7 @@ def add(visitor, site) -> Value | None:
     objects = first.items if site.name == "add_all" and first.items is not None else site.arguments[:1]
     for created in (o for o in objects if o.created and o.instance_of):
         visitor.add_op(site.node, api="orm", action="insert", table=created.instance_of,
-                       writes={k: union(v).taint for k, v in created.fields or ()})
+                       writes={k: v.whole_taint for k, v in created.fields or ()})
     # `session.add(self)` in a model method (an active-record `save()`): an INSERT when the object the method is
     # called on was created by the caller, nothing new when it was loaded. The project stage decides.
     itself = [o for o in objects if o.instance_of and not o.created and "self" in o.taint.raw_params]
@@ -135,7 +135,7 @@ def filter_by(visitor, site) -> Value | None:
     query = site.receiver.query if site.receiver is not None else None
     if query is None:
         return None
-    return Value(query=query.adding(keys=tuple((k, union(v).taint) for k, v in site.keywords.items())))
+    return Value(query=query.adding(keys=tuple((k, v.whole_taint) for k, v in site.keywords.items())))
 
 
 @calls("filter", "where")
@@ -163,7 +163,7 @@ def _predicate(visitor, node: ast.expr, keys: list, guards: list) -> None:
         left, right = visitor.value(node.left), visitor.value(node.comparators[0])
         column, other = (left.column, right) if left.column else (right.column, left)
         if column is not None and isinstance(node.ops[0], (ast.Eq, ast.In, ast.Is)) and other.column is None:
-            keys.append((column.column, union(other).taint))
+            keys.append((column.column, other.whole_taint))
             return
         if column is not None:
             guards.append(column.column)
@@ -201,7 +201,7 @@ def values(visitor, site) -> Value | None:
         if any(c.column == column for c in value.expression_columns):
             atomic.append(column)
         else:
-            writes.append((column, union(value).taint))
+            writes.append((column, value.whole_taint))
     action = "update" if site.name == "update" else query.action
     updated = replace(query.adding(writes=tuple(writes), atomic=tuple(atomic)), action=action)
     return visitor.query_op(site.node, updated) if site.name == "update" else Value(query=updated)
