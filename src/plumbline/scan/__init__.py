@@ -87,7 +87,8 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
 
 def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: Cache | None,
           options: ScanOptions) -> ScanResult:
-    contents = [_read(file) for file in files]
+    packages: dict[Path, tuple[str, ...]] = {}  # (see module_name)
+    contents = [_read(file, packages) for file in files]
     lines = sum(content.lines for content in contents)
     documents = spec_documents(root, tuple(options.exclude))
     infrastructure = key_schema_documents(root, tuple(options.exclude))
@@ -141,6 +142,7 @@ class _Content:
     """A file as read: its bytes and content key, or why it could not be read."""
 
     file: SourceFile
+    module: str
     data: bytes | None
     key: str
     error: str | None = None
@@ -150,14 +152,16 @@ class _Content:
         return self.data.count(b"\n") + 1 if self.data is not None else 0
 
 
-def _read(file: SourceFile) -> _Content:
+def _read(file: SourceFile, packages: dict[Path, tuple[str, ...]] | None = None) -> _Content:
+    """The file's bytes and content key; `packages` as for `module_name`."""
+    module = module_name(file.path, packages)
     try:
         data = read_bytes(file.path)
     except FileError as exc:
-        return _Content(file, None, f"error:{file.relative}:{exc}", str(exc))
-    place = f"{file.relative}\0{module_name(file.path)}".encode("utf-8", "surrogateescape")  # names may not be UTF-8
+        return _Content(file, module, None, f"error:{file.relative}:{exc}", str(exc))
+    place = f"{file.relative}\0{module}".encode("utf-8", "surrogateescape")  # names may not be UTF-8
     key = hashlib.sha256(b"\0".join([data, place])).hexdigest()
-    return _Content(file, data, key)
+    return _Content(file, module, data, key)
 
 
 def _tree_key(contents: list[_Content], documents: list[tuple[str, str]], problems: list[ToolError],
@@ -210,16 +214,16 @@ def _extract_one(content: _Content, cache: Cache | None) -> Outcome:
             return (*hit, 1)
     try:
         if file.relative.endswith(".sql"):
-            facts = ModuleFacts(path=file.relative, module=module_name(file.path))
+            facts = ModuleFacts(path=file.relative, module=content.module)
             ddl = decode_sql(data)
             facts.tables = tables_from_ddl(ddl, file.relative)
             facts.backend_hints = ddl_backend_hints(ddl)
         elif is_requirements(file.relative):
-            facts = ModuleFacts(path=file.relative, module=module_name(file.path),
+            facts = ModuleFacts(path=file.relative, module=content.module,
                                 backend_hints=requirement_hints(decode_sql(data)))
         else:
             source = decode_python(data)
-            facts = extract(parse_python(source, file.relative), source, file.relative, module_name(file.path))
+            facts = extract(parse_python(source, file.relative), source, file.relative, content.module)
         result: tuple[ModuleFacts | None, ToolError | None] = (facts, None)
     except FileError as exc:
         result = (None, ToolError(engine="scan", target=file.relative, message=str(exc)))

@@ -266,11 +266,18 @@ def parse_python(source: str, relative: str) -> ast.Module:
         raise FileError(f"cannot parse: {type(exc).__name__}") from exc
 
 
-def module_name(path: Path) -> str:
-    """Dotted module name: the file's path from the outermost directory that is still a package."""
-    parts = [path.stem] if path.stem != "__init__" else []
-    directory = path.parent
-    while (directory / "__init__.py").exists() and directory.parent != directory:
-        parts.insert(0, directory.name)
-        directory = directory.parent
+def module_name(path: Path, packages: dict[Path, tuple[str, ...]] | None = None) -> str:
+    """Dotted module name: the file's path from the outermost directory that is still a package.
+
+    `packages` remembers, across the files of one scan, which directories are packages (one look at each)."""
+    package = _package(path.parent, {} if packages is None else packages)
+    parts = [*package, path.stem] if path.stem != "__init__" else list(package)
     return ".".join(parts) or path.stem
+
+
+def _package(directory: Path, known: dict[Path, tuple[str, ...]]) -> tuple[str, ...]:
+    """The dotted parts of the package `directory` is: none when it holds no `__init__.py`."""
+    if directory not in known:
+        inside = (directory / "__init__.py").exists() and directory.parent != directory
+        known[directory] = (*_package(directory.parent, known), directory.name) if inside else ()
+    return known[directory]
