@@ -71,17 +71,21 @@ LOOKUP_METHOD = re.compile(r"^(get|find|fetch|load|lookup|first|one|current|late
                            r"_or_404|_first|_for\w*|_of\w*)?$|^(get|find|fetch|load)_\w*_by_\w+$|^(by|of)_\w+$",
                            re.I)
 # Calls that grant or refuse access to an object named by their arguments (`acl_check(resource_id=id)`,
-# `if not can_edit(user, note_id): abort(403)`): the values passed are vouched for.
+# `if not can_edit(user, note_id): abort(403)`): the values passed are vouched for, and a row passed
+# (`require_object_modify_permission(dashboard, user)`, `require_admin_or_owner(alert.user_id)`) is checked.
 ACCESS_CHECK_CALL = re.compile(
     r"(^|_)(acl|authori[sz]e|authori[sz]ed|can_(access|edit|view|read|write|modify|delete)|has_(access|permission)|"
     r"check_(access|permission|owner)|is_(owner|member)|require_(owner|member|access)|user_can|"
-    r"ensure_(owner|access|member)|owns)(_|$)", re.IGNORECASE)
+    r"ensure_(owner|access|member)|owns|or_owner|require_object(_\w+)?_permission)(_|$)", re.IGNORECASE)
 # A call that returns the authenticated caller (flask_login, flask_jwt_extended, a project's auth helper). A
 # call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
 IDENTITY_CALL = re.compile(
     r"(^|_)(current_user|current_identity|jwt_identity|get_jwt|get_user|authenticated_user|auth_user|"
     r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal)",
     re.I)
+# Names of the request's caller and of the tenant it acts in (flask_login's `current_user`, a multi-tenant app's
+# `current_org` proxy), bare or as a view class's property (`self.current_user`, `self.current_org`).
+CALLER_NAME = re.compile(r"^current_(user|identity|org|organi[sz]ation|tenant|account)$")
 # Names that hold the caller on a per-request object (`g.user`, `info.context.user`).
 IDENTITY_ATTRIBUTE = re.compile(r"user|identity|principal|owner|tenant|account|member|uid|customer", re.I)
 # Exceptions whose handler, in a loop, retries a serialization failure (SQLSTATE 40001).

@@ -430,34 +430,52 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
     project = report.project
     if not unit.is_entry_point or not project.has_callers:
         return  # an app without accounts has no one's objects to protect
-    if unit.function.privileged:
-        return  # an admin area: reaching any user's object is what it is for
+    # An admin area: reaching any user's object is what it is for; unless functions behind the same role decorator
+    # check the rows themselves (a permission every user holds, `@require_permission("edit_dashboard")`).
+    privileged = unit.function.privileged
     authenticated = project.authenticated(unit.function)
     caller_rows = {read.id for read in unit.ops if read.action == "read"
                    and any(value.identity for value in read.keys.values())}
-    scoped_tables = {op.table for op in unit.ops if _scoped(op, unit, caller_rows)}
+    written = _written_rows(unit)
+    # A tenant's rows (`org=current_org`) written here are not the caller's when other code checks such rows one by
+    # one after loading them.
+    tenant_rows = {read.id for read in unit.ops if read.id in caller_rows and read.id in written and read.table
+                   and read.table.lower() in project.guarded and _tenant_only(read, unit)}
+    caller_rows -= tenant_rows
+
+    def callers_only(op: DataOp) -> bool:
+        return op.id not in tenant_rows and _scoped(op, unit, caller_rows)
+
+    scoped_tables = {op.table for op in unit.ops if callers_only(op)}
     reported: set[str] = set()
     vouched = set(unit.vouched)  # client values compared with the caller, or shown to be the caller's by a read
     for op in unit.ops:
-        if op.action == "read" and op.id in unit.checked and _scoped(op, unit, caller_rows):
+        if op.action == "read" and op.id in unit.checked and callers_only(op):
             vouched |= {origin for c, v in op.keys.items() if ID_COLUMN.match(c) and not v.identity
                         for origin in v.client}
         if op.action not in ("read", "update", "delete") or not op.table or op.table in reported:
             continue
-        client_keys = [c for c, v in op.keys.items() if v.client and ID_COLUMN.match(c)]
-        if not client_keys or _scoped(op, unit, caller_rows) or op.table in scoped_tables:
+        name = op.table.lower()
+        if privileged and not (project.checked_behind.get(name, set()) & set(unit.function.decorators) and
+                               (op.mutates or op.id in written)):
+            continue
+        client_keys = [c for c, v in op.keys.items() if v.client and (ID_COLUMN.match(c) or
+                                                                      c in project.guarded.get(name, ()))]
+        if not client_keys or callers_only(op) or op.table in scoped_tables:
             continue
         if all(op.keys[c].client <= vouched for c in client_keys):
             continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
         table = project.table(op.table, unit.module.path)
         owner = _owner(project, table, project.schema(unit.module.path)) if table else None
-        if owner is None and (authenticated or not op.mutates):
+        learned = _learned_owner(project, name) if owner is None else None
+        if owner is None and learned is None and (authenticated or not op.mutates):
             continue
         reported.add(op.table)
         path, where, confidence = _where(unit, op)
-        if owner is not None:
+        if owner is not None or learned is not None:
             message = (f"{_describe(op)} selects the row by {', '.join(client_keys)} from "
-                       f"{_origins(op.keys[client_keys[0]])} without tying {op.table}.{owner} to the caller: "
+                       f"{_origins(op.keys[client_keys[0]])} without tying "
+                       f"{f'{op.table}.{owner}' if owner else learned} to the caller: "
                        "any user can reach other users' rows")
         else:
             message = (f"unauthenticated handler modifies {op.table} selected by {', '.join(client_keys)} from "
@@ -490,6 +508,29 @@ def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | No
         if above is not None:
             return f"{name} -> {target}.{above}"
     return None
+
+
+def _learned_owner(project: Project, table: str) -> str | None:
+    """Whose rows `table` holds when no column says so by name, as other code shows it: a column it scopes the
+    table's queries by (the caller's `office_id`), or an ownership check after loading a row."""
+    scoped_by = project.scoped_by.get(table)
+    if scoped_by:
+        return f"{table}.{min(scoped_by)} (other queries scope {table} by the caller's)"
+    if table in project.guarded:
+        return f"the {table} row (other code compares it with the caller after loading it)"
+    return None
+
+
+def _written_rows(unit: Unit) -> set[int]:
+    """The reads whose row the unit then writes back (`dashboard.is_archived = True`)."""
+    return {read for op in unit.ops if op.mutates and "<loaded>" in op.keys for read in op.keys["<loaded>"].reads}
+
+
+def _tenant_only(read: DataOp, unit: Unit) -> bool:
+    """The caller's identity narrows the read only to a tenant's rows: it keys no owner column, and no check of the
+    row against the caller follows."""
+    return read.id not in unit.owner_checked and not any(
+        value.identity and OWNER_COLUMN.match(column) for column, value in read.keys.items())
 
 
 def _scoped(op: DataOp, unit: Unit, caller_rows: set[int]) -> bool:

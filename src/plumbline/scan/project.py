@@ -80,6 +80,14 @@ class Project:
     derived: dict[str, object] = field(default_factory=dict)  # what a family of checks derives once per scan
     _called: set[int] | None = None  # ids of the functions some call resolves to (see is_called)
     principals: set[str] = field(default_factory=set)  # tables of callers: read by the caller's identity, or so named
+    # What the code shows about whose rows are whose (see _learn_ownership): table -> the key columns some code selects
+    # a row by and then compares with the caller; table -> the columns some code fills with the caller's identity
+    # or tenant (`filter_by(office_id=csr.office_id)` of the caller's CSR row).
+    guarded: dict[str, set[str]] = field(default_factory=dict)
+    scoped_by: dict[str, set[str]] = field(default_factory=dict)
+    # table -> decorators of role-gated functions that still check its rows: that role does not guard them
+    checked_behind: dict[str, set[str]] = field(default_factory=dict)
+    _owner_properties: dict[tuple[str | None, str], bool] = field(default_factory=dict)  # see owner_property
 
     @classmethod
     def build(cls, modules: list[ModuleFacts], backend: str = "auto",
@@ -111,7 +119,62 @@ class Project:
                 project._functions[f"{module.module}.{function.qualname}"] = (function, module)
                 project._by_name.setdefault(function.name, []).append((function, module))
                 project._by_qualname.setdefault(function.qualname, []).append((function, module))
+        project._learn_ownership()
         return project
+
+    def _learn_ownership(self) -> None:
+        """Which tables hold someone's rows, from how the code treats them: a row loaded by a key that is not the
+        caller's and then compared with the caller (`if post.author != me`, a model property doing so) is owned,
+        and so are rows some query scopes by a column holding the caller's identity or tenant. Tables of callers
+        are left out: comparing a user with the caller is a self-test, not an ownership check."""
+        for module in self.modules:
+            for function in module.functions:
+                caller_reads = {op.id for op in function.ops if op.action == "read" and _keyed_by_caller(op)}
+                tables = {op.id: op.table for op in function.ops}
+                checked = set(function.owner_checked_reads) | {
+                    read for attribute, taint in function.tested for read in taint.reads
+                    if read in tables and self.owner_property(tables[read], attribute)}
+                for call in function.calls:  # `note = Note.get_by_id(note_id)`, then checked: a lookup's row
+                    table = (self.table_name(call.receiver) or "").lower()
+                    if call.result_id in checked and table in self.tables and table not in self.principals and \
+                            any(_chosen(value) for value in call.arguments.values()):
+                        self._guard(table, set(), function)
+                for op in function.ops:
+                    table = (self.table_name(op.table) or "").lower()
+                    if not table or table.startswith("<") or table in self.principals or op.api == "dynamodb":
+                        continue  # (not a row: `<returned>` objects of unknown class)
+                    by_caller = {column for column, value in op.keys.items() if column not in ("id", "pk", "uuid")
+                                 and not column.startswith("<") and (value.identity or value.reads & caller_reads)}
+                    if by_caller and op.action in ("read", "update", "delete"):
+                        self.scoped_by.setdefault(table, set()).update(by_caller)
+                    if op.action == "read" and op.id in checked:
+                        chosen = {column for column, value in op.keys.items() if _chosen(value)}
+                        if chosen:
+                            self._guard(table, chosen, function)
+
+    def _guard(self, table: str, columns: set[str], function: Function) -> None:
+        """Note that `function` checks rows of `table` it selected by `columns` against the caller."""
+        self.guarded.setdefault(table, set()).update(columns)
+        if function.privileged:
+            self.checked_behind.setdefault(table, set()).update(function.decorators)
+
+    def owner_property(self, model: str | None, attribute: str) -> bool:
+        """`order.is_self_order`: a property of the row's model whose value compares the row with the caller
+        (`return self.user_id == current_user.id`), so testing it is an ownership check."""
+        key = (model, attribute)
+        if key not in self._owner_properties:
+            table = (self.table_name(model) or "").lower()
+            classes = [cls for cls, name in self.models.items() if name.lower() == table] or [model]
+            self._owner_properties[key] = any(
+                found is not None and any(d.endswith("property") for d in found[0].decorators) and
+                found[0].returns.identity and "self" in found[0].returns.params
+                for found in (self._method(cls, attribute) for cls in classes if cls))
+        return self._owner_properties[key]
+
+    def _method(self, cls: str, name: str) -> tuple[Function, ModuleFacts] | None:
+        """The method `name` of class `cls`, defined in it or inherited."""
+        defined = self._by_qualname.get(f"{cls}.{name}", [])
+        return defined[0] if len(defined) == 1 else self._inherited(cls, name, set())
 
     def schema(self, path: str) -> dict[str, Table]:
         """The tables the code of the module at `path` runs against (its app's schema)."""
@@ -238,9 +301,17 @@ class Project:
             environment.update({p: Taint(identity=True) for p in entry.identity})
         inliner = _Inliner(self, self._ids)
         ops = inliner.inline(function, module, environment, depth=0, context=None)
+        tables = {op.id: op.table for op in ops if op.action == "read"}
+        inliner.owner_checked |= {read for read, attribute in inliner.tested
+                                  if read in tables and self.owner_property(tables[read], attribute)}
         return Unit(function, module, ops, inliner.paths, frozenset(inliner.owner_checked),
                     frozenset(inliner.checked), frozenset(op.id for op in function.ops), inliner.truncated,
                     inliner.tops, frozenset(inliner.vouched), inliner.open_after[0], frozenset(inliner.tested))
+
+
+def _chosen(value: Taint) -> bool:
+    """A key value the caller does not give by being the caller: client data, or a parameter that may hold it."""
+    return not value.identity and bool(value.client or value.params)
 
 
 def _keyed_by_caller(op: DataOp) -> bool:

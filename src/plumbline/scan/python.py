@@ -463,6 +463,8 @@ class FunctionVisitor:
 
     def add_op(self, node: ast.AST, **fields) -> DataOp:
         txn, kind = self.txn()
+        if fields.get("table") in self.ctx.imports:  # `from models import Case as CaseModel`: the model is Case
+            fields["table"] = self.ctx.imports[fields["table"]].rpartition(".")[2]
         op = DataOp(
             id=next(self.ctx.ids), span=span(node), txn=txn, txn_kind=kind,
             retried=self.retry_depth > 0 or self.function.retries,
@@ -729,7 +731,10 @@ class FunctionVisitor:
             # by its name returns a loaded row of that class (its attributes written back are an UPDATE).
             cls = last_name(func.value)
             result = self.project_call(node, site.qualified or name, arguments, keywords, receiver, receiver_class=cls)
-            return replace(result, instance_of=cls) if LOOKUP_METHOD.match(name) else result
+            if not LOOKUP_METHOD.match(name):
+                return result
+            # The row found is not the caller, even when the caller's identity or tenant helped find it.
+            return replace(result, instance_of=cls, taint=replace(result.taint, identity=False))
         return self.project_call(node, site.qualified or name, arguments, keywords, receiver)
 
     def project_call(self, node: ast.Call, name: str, arguments: list[Value], keywords: dict[str, Value],
@@ -783,6 +788,8 @@ class FunctionVisitor:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             return func.value.id in ("self", "cls") or func.value.id in self.ctx.imports or \
                 func.value.id in self.ctx.class_names
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):  # `models.Order.get(id)`
+            return isinstance(func.value.value, ast.Name) and func.value.value.id in self.ctx.imports
         return False
 
     def qualify(self, name: str) -> str:

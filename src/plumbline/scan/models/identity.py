@@ -6,17 +6,23 @@ from __future__ import annotations
 import ast
 
 from plumbline.scan.facts import Taint
-from plumbline.scan.models import calls, module_nodes, names
+from plumbline.scan.models import attributes, calls, module_nodes, names
 from plumbline.scan.pyast import source
 from plumbline.scan.values import Value, union
-from plumbline.vocabulary import ACCESS_CHECK_CALL, IDENTITY_CALL, UNAUTHORIZED
-
-CALLER_NAMES = ("current_user", "current_identity")
+from plumbline.vocabulary import ACCESS_CHECK_CALL, CALLER_NAME, IDENTITY_CALL, UNAUTHORIZED
 
 
 @names
 def caller(visitor, node: ast.Name) -> Value | None:
-    return Value(taint=Taint(identity=True)) if node.id in CALLER_NAMES else None
+    return Value(taint=Taint(identity=True)) if CALLER_NAME.match(node.id) else None
+
+
+@attributes
+def caller_property(visitor, node: ast.Attribute, owner: Value) -> Value | None:
+    """`self.current_user`, `self.current_org`: a view class's property handing out the request's caller."""
+    if isinstance(node.value, ast.Name) and node.value.id == "self" and CALLER_NAME.match(node.attr):
+        return Value(taint=Taint(identity=True))
+    return None
 
 
 @calls()
@@ -41,6 +47,7 @@ def access_check(visitor, site) -> None:
         passed = union(*site.arguments, *site.keywords.values()).taint
         if passed.client or passed.params:
             visitor.vouched = visitor.vouched | Taint(client=passed.client, params=passed.params)
+        visitor.owner_checked.update(passed.reads)  # a loaded row (or its owner) handed to the check
     return None
 
 
