@@ -70,6 +70,10 @@ PRIVILEGE = re.compile(r"admin|superuser|is_staff|staff_required|roles?_(require
 LOOKUP_METHOD = re.compile(r"^(get|find|fetch|load|lookup|first|one|current|latest)(_by\w*|_one|_current\w*|"
                            r"_or_404|_first|_for\w*|_of\w*)?$|^(get|find|fetch|load)_\w*_by_\w+$|^(by|of)_\w+$",
                            re.I)
+# A parameter that receives a model class in a helper shared by every model (`def get_by_id(cls, id):
+# return session.get(cls, id)`): what the helper loads is a row of the class each caller passes.
+MODEL_PARAMETER = re.compile(r"^(cls|klass|model|model_?cls|model_?class|entity|entity_?class|orm_?class)$",
+                             re.IGNORECASE)
 # Calls that grant or refuse access to an object named by their arguments (`acl_check(resource_id=id)`,
 # `if not can_edit(user, note_id): abort(403)`): the values passed are vouched for, and a row passed
 # (`require_object_modify_permission(dashboard, user)`, `require_admin_or_owner(alert.user_id)`) is checked.
@@ -79,9 +83,14 @@ ACCESS_CHECK_CALL = re.compile(
     r"ensure_(owner|access|member)|owns|or_owner|require_object(_\w+)?_permission)(_|$)", re.IGNORECASE)
 # A call that returns the authenticated caller (flask_login, flask_jwt_extended, a project's auth helper). A
 # call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
+# The name ends with the caller, or goes on with a word for the caller itself (`current_user_id`,
+# `get_user_or_404`, `get_user_from_token`); one that names something of the caller (`get_current_user_cart`,
+# `get_user_orders`) returns that thing, a row of its own.
 IDENTITY_CALL = re.compile(
     r"(^|_)(current_user|current_identity|jwt_identity|get_jwt|get_user|authenticated_user|auth_user|"
-    r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal)",
+    r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal)"
+    r"(?=$|_(id|uid|pk|identity|nameid|name|username|email|info|claims|obj|object|or|from|by|required|optional)"
+    r"(_|$))",
     re.I)
 # Names of the request's caller and of the tenant it acts in (flask_login's `current_user`, a multi-tenant app's
 # `current_org` proxy), bare or as a view class's property (`self.current_user`, `self.current_org`).

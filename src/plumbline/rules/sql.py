@@ -68,7 +68,8 @@ With SQLAlchemy: `session.execute(text("... WHERE email = :email"), {"email": em
         what="Finds a value read from a row (SQL `SELECT`, ORM load) that is used to compute a value written "
         "back to the same row, with no `FOR UPDATE`, no atomic `SET x = x - %s` and no guard predicate "
         "(`WHERE balance >= %s`, a version column). Also check-then-act: a quantity read, checked in Python, "
-        "then decremented.",
+        "then decremented; a state tested, then set; a row checked, then deleted as the price of an insert (a "
+        "single-use code or invite spent twice).",
         why="Two concurrent requests read the same value and both write their result: one update is lost, or a "
         "balance checked as sufficient by both goes below zero. When the read and the write are in separate "
         "transactions (autocommit, a commit between), no isolation level can save it.",

@@ -233,10 +233,41 @@ def lost_update(unit: Unit, report: Report) -> None:
                 _report_lost_update(unit, report, read, write, column, project, kind="spent")
                 break
         _state_change(unit, report, write, table, reads, order)
+    for delete in (op for op in unit.ops if op.action == "delete" and op.table and "<loaded>" in op.keys):
+        _spent_row(unit, report, delete, reads, order)
+
+
+def _spent_row(unit: Unit, report: Report, delete: DataOp, reads: dict[int, DataOp], order: dict[int, int]) -> None:
+    """`code = session.get(Code, cid); if code.value != given: abort(); session.delete(code); session.add(User(...))`:
+    a row checked in Python, then deleted as the price of an INSERT (a single-use code, an invite, a reserved item).
+    Two requests pass the check together; the second DELETE finds no row and says nothing (the ORM only warns), and
+    both INSERTs go through. Deleting a row and inserting nothing (or only after re-reading it) is not reported."""
+    checked = [r for r in reads.values() if r.id in delete.keys["<loaded>"].reads and r.id in unit.checked
+               and r.table == delete.table and order[r.id] < order[delete.id] and not r.exclusive_with(delete)]
+    for read in checked:
+        if _protected(read, delete, report.project):
+            continue
+        bought = next((op for op in unit.ops if op.action == "insert" and op.table != delete.table
+                       and order[op.id] > order[delete.id] and not op.exclusive_with(delete)
+                       and collection_parts(op) is None), None)
+        if bought is None:
+            return
+        path, where, confidence = _where(unit, delete)
+        separate = read.txn != delete.txn or delete.txn_kind == "autocommit"
+        scope = ("in separate transactions, so no isolation level prevents it" if separate
+                 else "in one transaction at READ COMMITTED without FOR UPDATE")
+        report("PL102", path, where,
+               f"{delete.table} row read at line {read.span.line} is checked in Python, then deleted at line "
+               f"{delete.span.line} as the price of {_describe_in(unit, bought, path)}, {scope}: concurrent requests "
+               "both pass the check, the second DELETE removes nothing and both inserts go through",
+               confidence=confidence, evidence={"read": read.statement, "write": delete.statement,
+                                                "separate_transactions": separate})
+        return
 
 
 def _column_append(op: DataOp, unit: Unit, project: Project) -> DataOp | None:
-    """`task.voter_ids.append(me)` on an ARRAY/JSON column: the UPDATE that writes the loaded list back whole."""
+    """`task.voter_ids.append(me)` (or `.remove(me)`) on an ARRAY/JSON column: the UPDATE that writes the loaded
+    list back whole."""
     parts = collection_parts(op)
     table = project.table(parts[0], unit.module.path) if parts else None
     if table is None or parts[1] not in table.columns:
@@ -252,8 +283,9 @@ def _not_a_column(table: Table | None, attribute: str) -> bool:
 
 
 def collection_parts(op: DataOp) -> tuple[str, str] | None:
-    """The model and attribute of a collection append (`("Attendee", "workshops")`), or None for any other op."""
-    if op.api != "orm" or op.action != "insert" or COLLECTION_OWNER not in op.keys or not op.table:
+    """The model and attribute of a collection append or removal (`("Attendee", "workshops")`), or None for any
+    other op."""
+    if op.api != "orm" or op.action not in ("insert", "delete") or COLLECTION_OWNER not in op.keys or not op.table:
         return None
     model, _, attribute = op.table.rpartition(".")
     return model, attribute

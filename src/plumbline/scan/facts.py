@@ -77,6 +77,10 @@ RETURNED = "<returned>"
 # A collection appended to on a loaded object (`attendee.workshops.append(workshop)`, scan/models/sqlalchemy.py) is an
 # INSERT into "Model.attribute" whose keys name the owner and whose writes name the member with these two names.
 COLLECTION_OWNER, COLLECTION_MEMBER = "<owner>", "<member>"
+# An object a helper adds to the session that is its parameter (`def save(obj): session.add(obj)`) is an INSERT into
+# this name followed by the parameter's; the project stage makes it an INSERT of each object the caller built and
+# passed there (`Call.objects`), and drops it for anything else.
+PASSED_OBJECT = "<passed>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,13 @@ class Call:
     # containers (-> items, fields): what a wrapper that executes its argument needs from its caller.
     texts: dict[str, tuple[str, tuple[Taint, ...]]] = field(default_factory=dict)
     containers: dict[str, tuple[tuple[Taint, ...] | None, dict[str, Taint] | None]] = field(default_factory=dict)
+    # Not a call but an attribute of a loaded object used as an object (`for line in order.lines`): a property
+    # (the class's function so decorated), else a relationship (its rows, read when first used), else a value.
+    attribute: bool = False
+    # Objects built here that it passes (`save(Ballot(...))`, `insert_all([b])` of a `b = Ballot(...)`): argument
+    # position/keyword -> (class, the values it was built with) of each; a helper that adds its parameter to the
+    # session inserts them.
+    objects: dict[str, tuple[tuple[str, dict[str, Taint]], ...]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -232,6 +243,7 @@ class Table:
     model: str | None = None  # ORM class name
     versioned: bool = False  # optimistic locking (version_id_col)
     defined: bool = False  # a full definition (CREATE TABLE, a model), not an alteration of one
+    relationships: dict[str, str] = field(default_factory=dict)  # ORM attribute -> class of the rows it holds
 
 
 ResolverKind = Literal["resty", "relative"]

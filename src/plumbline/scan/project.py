@@ -1,10 +1,10 @@
 """Facts of all modules together: the merged schema, the backend, and each function's effective data ops.
 
-A handler's effective ops are its own plus those of the project functions it calls (three levels
-deep), with the callee's parameters replaced by what the caller passed. A callback handed to a
-transaction runner (`run_transaction(pool, work)`, or a project function that calls its callable
-argument inside a transaction or a retry loop) runs as one explicit transaction, retried when the
-runner retries.
+A handler's effective ops are its own plus those of the project functions it calls (four levels
+deep: a view, a model method, a property, a lookup), with the callee's parameters replaced by what
+the caller passed. A callback handed to a transaction runner (`run_transaction(pool, work)`, or a
+project function that calls its callable argument inside a transaction or a retry loop) runs as one
+explicit transaction, retried when the runner retries.
 """
 
 from __future__ import annotations
@@ -14,13 +14,26 @@ from dataclasses import dataclass, field, replace
 from itertools import count
 
 from plumbline.scan import models
-from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Span, Table, Taint
+from plumbline.scan.facts import (
+    COLLECTION_OWNER,
+    NO_TAINT,
+    PASSED_OBJECT,
+    RETURNED,
+    Call,
+    DataOp,
+    EntryPoint,
+    Function,
+    ModuleFacts,
+    Span,
+    Table,
+    Taint,
+)
 from plumbline.scan.models import is_transaction_runner
 from plumbline.scan.schema import merge
 from plumbline.scan.sql import bound_statement, display
 from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE
 
-MAX_DEPTH = 3
+MAX_DEPTH = 4
 # Calls multiply: f calling g 100 times, g calling h 100 times, h with 100 ops is a million ops for f. Calls
 # are followed only towards data ops (`reaches_ops`), and only while the callee's ops and calls fit in what a
 # unit may still take (MAX_UNIT_INLINED) and all units together (MAX_INLINED per scan; real code bases take
@@ -405,12 +418,16 @@ def _view_entries(views: dict[str, list[EntryPoint]], module: ModuleFacts, funct
 
 
 def _passed(call: Call, callee: Function, resolve, path: str) -> dict[str, tuple]:
-    """The SQL texts and literal containers `call` passes, by the callee's parameter names, resolved where the
-    call is: ("text", text, holes) or ("container", items, fields); "<call>": where the call is."""
-    if not call.texts:
+    """The SQL texts, literal containers and built objects `call` passes, by the callee's parameter names, resolved
+    where the call is: ("text", text, holes) or ("container", items, fields); "<passed>" and the parameter: the
+    objects built for it, ((class, fields), ...); "<call>": where the call is."""
+    if not call.texts and not call.objects:
         return {}
     names = {str(index): param for index, param in enumerate(callee.params)}
     passed: dict[str, tuple] = {"<call>": (path, call.span)}
+    for key, built in call.objects.items():
+        passed[PASSED_OBJECT + names.get(key, key)] = tuple((model, {k: resolve(t) for k, t in fields.items()})
+                                                            for model, fields in built)
     for key, (text, holes) in call.texts.items():
         passed[names.get(key, key)] = ("text", text, tuple(resolve(hole) for hole in holes))
     for key, (items, fields) in call.containers.items():
@@ -418,6 +435,16 @@ def _passed(call: Call, callee: Function, resolve, path: str) -> dict[str, tuple
                                       tuple(resolve(t) for t in items) if items is not None else None,
                                       {k: resolve(t) for k, t in fields.items()} if fields is not None else None)
     return passed
+
+
+def _bind_passed(op: DataOp | None, passed: dict[str, tuple] | None) -> list[DataOp]:
+    """A helper's `session.add(obj)` of its parameter: an INSERT of each object the caller built and passed there
+    (none for a loaded object); any other op as it is."""
+    if op is None:
+        return []
+    if not (op.table and op.table.startswith(PASSED_OBJECT)):
+        return [op]
+    return [replace(op, table=model, writes=fields) for model, fields in (passed or {}).get(op.table, ())]
 
 
 def _with_statement(op: DataOp, passed: dict[str, tuple]) -> DataOp:
@@ -550,12 +577,16 @@ class _Inliner:
         calls = {call.result_id: call for call in function.calls}
         for kind, _, key in pending:
             if kind == "op":
-                op = self._bind_self(own[key], created)
-                if op is not None and op.table and op.table.startswith(RETURNED):
-                    # A write to what a call returned: a row of the class the callee returns, else not a row.
-                    op = replace(op, table=returned[op.table]) if op.table in returned else None
-                if op is not None:
-                    adapted = self._adapt(op, renumber[key], resolve, context, segment, module, classes, site,
+                for index, op in enumerate(_bind_passed(self._bind_self(own[key], created), passed)):
+                    if op.table and op.table.startswith(RETURNED):
+                        # A write to what a call returned (or to a collection of it, "<returned>N.tags"): a row of
+                        # the class the callee returns, else not a row.
+                        returned_object, dot, collection = op.table.partition(".")
+                        if returned_object not in returned:
+                            continue
+                        op = replace(op, table=returned[returned_object] + dot + collection)
+                    ids = renumber[key] if index == 0 else frozenset({next(self.ids)})
+                    adapted = self._adapt(op, ids, resolve, context, segment, module, classes, site,
                                           spread or {}, branch)
                     if adapted.dynamic_sql and passed and adapted.text_param in passed:
                         # The statement is the caller's: reported where the caller wrote it.
@@ -652,6 +683,9 @@ class _Inliner:
             name = f"{receiver or '?'}.{name.rpartition('.')[2]}"
         receiver = classes.get(receiver, receiver) if receiver else None
         found = self.project.resolve(name, module, receiver)
+        if call.attribute and found is not None and not any(d.rpartition(".")[2].endswith("property")
+                                                            for d in found[0].decorators):
+            found = None  # `order.lines` names a column or a relationship, not this function
         if context is not None and context.force:
             here = replace(context, retried=context.retried or call.retried)
         elif call.txn_kind == "implicit":
@@ -685,6 +719,7 @@ class _Inliner:
                 defined_in = callee.qualname.rpartition(".")[0]
                 callee_classes = {defined_in: receiver} if receiver and defined_in and defined_in != receiver else {}
                 callee_classes = {**classes, **callee_classes} if classes else callee_classes
+                callee_classes.update(self._passed_models(call, callee))
                 inlined = self.project.reaches_ops(callee, callee_module, depth + 1) and self.admit(callee)
                 if inlined:
                     # Ops of code shared by every model (a mixin's save) are reported where specific code called it.
@@ -707,6 +742,12 @@ class _Inliner:
                 for param in callee.returns.params:
                     returned = returned | callee_env.get(param, NO_TAINT)
                 returned = returned | Taint(reads=frozenset(op.id for op in ops if op.action == "read"))
+        elif call.attribute and receiver:
+            related = self._relationship_rows(call, receiver, module, arguments, here)
+            if related is not None:
+                result_class, read = related
+                ops.append(read)
+                returned = returned | Taint(reads=frozenset({read.id}))
         elif is_transaction_runner(call.name):
             runner_params = {"__library__": True}
         for position, target in call.callables.items():
@@ -723,6 +764,31 @@ class _Inliner:
             ops.extend(self.inline(function, callback_module, environment, depth + 1, runner, stack,
                                    branch=branch + call.branch, top=top))
         return ops, returned, committed, result_class
+
+    def _relationship_rows(self, call: Call, owner_class: str, module: ModuleFacts, arguments: dict[str, Taint],
+                           here: _Context) -> tuple[str, DataOp] | None:
+        """`user.portfolio` of a relationship: the class of its rows and the SELECT that loading it runs (keyed by
+        the owner, as a collection's ops are); None when the attribute is no relationship of the owner's model."""
+        table = self.project.table(owner_class, module.path)
+        target = table.relationships.get(call.name.rpartition(".")[2]) if table is not None else None
+        if target is None or self.project.table(target, module.path) is None:
+            return None
+        op = DataOp(id=next(self.ids), span=call.span, api="orm", action="read", table=self.project.table_name(target),
+                    keys={COLLECTION_OWNER: arguments.get("self", NO_TAINT)}, txn=here.txn,
+                    txn_kind=here.txn_kind, retried=here.retried, branch=call.branch)
+        self.paths[op.id] = module.path
+        return target, op
+
+    def _passed_models(self, call: Call, callee: Function) -> dict[str, str]:
+        """Parameters of a helper shared by every model that receive a model class (`get_by_uuid(Ballot, uuid)`
+        for `def get_by_uuid(cls, uuid): ... select(cls)`): the helper's queries and results are of that model."""
+        found = {}
+        for index, param in enumerate(callee.params):
+            passed = call.callables.get(str(index)) or call.callables.get(param)
+            model = passed.rpartition(".")[2] if passed else None
+            if model and model != param and model in self.project.models:
+                found[param] = model
+        return found
 
     @staticmethod
     def _runner_retries(runner_params: dict[str, bool], found, position: str) -> bool | None:

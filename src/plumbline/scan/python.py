@@ -161,6 +161,7 @@ class FunctionVisitor:
         self.guards: list[frozenset[str]] = []  # parameters tested by the enclosing `if param:` arms
         self.unguarded_commit = False
         self.commit_params: set[str] = set()  # parameters that `if param: commit()` tests
+        self._written_objects: frozenset[str] | None = None  # see written_objects
 
     # ---- driving -------------------------------------------------------------------------------
 
@@ -237,7 +238,9 @@ class FunctionVisitor:
         return UNKNOWN
 
     def stmt_Assign(self, node: ast.Assign) -> None:
-        value = self.value(node.value)
+        single = node.targets[0] if len(node.targets) == 1 else None
+        value = (isinstance(node.value, ast.Attribute) and isinstance(single, ast.Name) and
+                 single.id in self.written_objects() and self.attribute_object(node.value)) or self.value(node.value)
         for target in node.targets:
             self.assign(target, value, node)
             if isinstance(target, ast.Name):
@@ -374,11 +377,41 @@ class FunctionVisitor:
         self.loop(node)
 
     def stmt_For(self, node: ast.For) -> None:
-        iterable = self.value(node.iter)
-        self.assign(node.target, union(iterable), node)
+        self.assign(node.target, self.element(node.iter), node)
         self.loop(node)
 
     stmt_AsyncFor = stmt_For
+
+    def element(self, iterable: ast.expr) -> Value:
+        """What a loop over `iterable` binds: a row of the class of the rows iterated (a query's result, a
+        relationship or property of a loaded object: `for line in order.lines`), else what it derives from. A model
+        iterating itself (`for line in self`, its `__iter__`) yields other rows, neither itself nor its own values."""
+        if isinstance(iterable, ast.Name) and iterable.id in ("self", "cls"):
+            return UNKNOWN
+        collection = self.attribute_object(iterable) or self.value(iterable)
+        merged = union(collection)
+        return replace(merged, instance_of=collection.instance_of) if collection.instance_of else merged
+
+    def attribute_object(self, node: ast.expr) -> Value | None:
+        """`order.lines` on a loaded row, used as an object: the project stage reads it as the class's property, or
+        as a relationship's rows (`Call.attribute`); its class is the one they give."""
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return None
+        owner = self.scope.lookup(node.value.id)
+        if owner is None or not owner.instance_of or owner.created or \
+                owner.instance_of in self.ctx.class_names and not self.ctx.is_row_class(owner.instance_of):
+            return None
+        access = ast.copy_location(ast.Call(func=node, args=[], keywords=[]), node)
+        return self.project_call(access, f"{owner.instance_of}.{node.attr}", [], {}, owner, method=True,
+                                 receiver_class=owner.instance_of, attribute=True)
+
+    def written_objects(self) -> frozenset[str]:
+        """Local names whose attributes the function writes (`variant.stock -= n`): found once, when first asked."""
+        if self._written_objects is None:
+            self._written_objects = frozenset(
+                child.value.id for child in walk(self.node) if isinstance(child, ast.Attribute)
+                and isinstance(child.ctx, ast.Store) and isinstance(child.value, ast.Name))
+        return self._written_objects
 
     def loop(self, node: ast.For | ast.While) -> None:
         retry = _contains_retry(node, self.ctx.exception_aliases)
@@ -616,12 +649,14 @@ class FunctionVisitor:
 
     def expr_ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> Value:
         for generator in node.generators:
-            self.assign(generator.target, union(self.value(generator.iter)), node)
+            self.assign(generator.target, self.element(generator.iter), node)
             for condition in generator.ifs:
                 self.value(condition)
         if isinstance(node, ast.DictComp):
             return union(self.value(node.key), self.value(node.value))
-        return union(self.value(node.elt))
+        element = self.value(node.elt)
+        merged = union(element)
+        return replace(merged, instance_of=element.instance_of) if element.instance_of else merged
 
     expr_SetComp = expr_ListComp
     expr_GeneratorExp = expr_ListComp
@@ -709,6 +744,8 @@ class FunctionVisitor:
                     pieces.append(text_of(part))
                 return concat(pieces)
             return concat([text_of(arguments[0])])
+        if name == "next" and isinstance(func, ast.Name) and arguments and arguments[0].instance_of:
+            return replace(union(*arguments), instance_of=arguments[0].instance_of)  # the first row, or the default
         if name == "setattr" and isinstance(func, ast.Name) and len(arguments) == 3 and arguments[0].instance_of:
             self.orm_write(arguments[0], string(node.args[1]) or "*", arguments[2], node)
             return UNKNOWN
@@ -738,7 +775,8 @@ class FunctionVisitor:
         return self.project_call(node, site.qualified or name, arguments, keywords, receiver)
 
     def project_call(self, node: ast.Call, name: str, arguments: list[Value], keywords: dict[str, Value],
-                     receiver: Value | None, *, method: bool = False, receiver_class: str | None = None) -> Value:
+                     receiver: Value | None, *, method: bool = False, receiver_class: str | None = None,
+                     attribute: bool = False) -> Value:
         derived = union(*arguments, *keywords.values(), *([receiver] if receiver else []))
         if not method and not self.may_be_project_function(node.func):
             return derived
@@ -771,7 +809,8 @@ class FunctionVisitor:
             receiver=receiver_class, receiver_created=created,
             receiver_fields={k: v.whole_taint for k, v in receiver.fields or ()} if created else {},
             branch=tuple(self.branch[-MAX_BRANCH:]), falsy=falsy,
-            texts=_sql_texts(arguments, keywords), containers=_containers(arguments, keywords),
+            texts=_sql_texts(arguments, keywords), containers=_containers(arguments, keywords), attribute=attribute,
+            objects=_built_objects(arguments, keywords),
         ))
         # The result may be a row or an object of a project class (`request = citizen.active_request()`): its
         # attribute writes and method calls are kept, and the project stage names its class from the callee.
@@ -851,6 +890,18 @@ def _containers(arguments: list[Value], keywords: dict[str, Value]):
         if value.items is not None or value.fields is not None:
             found[key] = (tuple(v.whole_taint for v in value.items) if value.items is not None else None,
                           {k: v.whole_taint for k, v in value.fields} if value.fields is not None else None)
+    return found
+
+
+def _built_objects(arguments: list[Value], keywords: dict[str, Value]):
+    """Objects built in the function (`Ballot(...)`), alone or in a literal list, by argument: what a helper that
+    adds its parameter to the session inserts."""
+    found = {}
+    for key, value in [*((str(i), v) for i, v in enumerate(arguments)), *keywords.items()]:
+        built = tuple((o.instance_of, {k: v.whole_taint for k, v in o.fields or ()})
+                      for o in (value.items if value.items is not None else (value,)) if o.created and o.instance_of)
+        if built:
+            found[key] = built
     return found
 
 
@@ -967,7 +1018,8 @@ def extract(tree: ast.Module, source_text: str, path: str, module: str) -> Modul
 def _module_scan(tree: ast.Module, ctx: ModuleContext, module: str) -> None:
     """Imports and exception aliases here; tables, migrations, backend hints and autocommit settings from the
     models' `module_nodes` handlers, each handed the module's nodes of its types."""
-    package = module.rpartition(".")[0]
+    # A package's __init__ is named like the package: its relative imports start from the package itself.
+    package = module if ctx.facts.path.rpartition("/")[2] == "__init__.py" else module.rpartition(".")[0]
     for node in module_nodes_of(tree, ast.Import):
         for alias in node.names:
             ctx.imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else \

@@ -208,10 +208,11 @@ def merge(tables: list[Table]) -> dict[str, Table]:
             merged[table.name] = Table(
                 name=table.name, path=table.path, span=table.span, model=table.model, versioned=table.versioned,
                 columns={name: _copy(column, table) for name, column in table.columns.items()},
-                unique_sets=list(table.unique_sets), defined=table.defined,
+                unique_sets=list(table.unique_sets), defined=table.defined, relationships=dict(table.relationships),
             )
             continue
         current.model = current.model or table.model
+        current.relationships = {**table.relationships, **current.relationships}
         current.versioned = current.versioned or table.versioned
         current.defined = current.defined or table.defined
         current.unique_sets.extend(table.unique_sets)

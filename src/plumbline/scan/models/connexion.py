@@ -70,7 +70,7 @@ def record_resolver(node: ast.Call, ctx) -> None:
 def _resolver(call: ast.Call, ctx, document: str | None) -> OperationResolver | None:
     qualified = ctx.resolve(dotted(call.func))
     kind = RESOLVERS.get(qualified.rsplit(".", 1)[-1])
-    if kind is None or not qualified.startswith("connexion."):
+    if kind is None or not (qualified.startswith("connexion.") or _connexion_subclass(qualified, ctx)):
         return None
     root = call.args[0] if call.args else kwarg(call, "default_module_name") or kwarg(call, "root_path")
     module = string(root) or (ctx.resolve(dotted(root)) if root is not None else "")
@@ -78,6 +78,13 @@ def _resolver(call: ast.Call, ctx, document: str | None) -> OperationResolver | 
         return None
     collection = string(kwarg(call, "collection_endpoint_name")) or "search"
     return OperationResolver(document=document, kind=kind, module=module, collection=collection)
+
+
+def _connexion_subclass(name: str, ctx) -> bool:
+    """A class of this module that derives from a connexion resolver: a project's own copy of RestyResolver
+    (patched while a fix is not released) resolves names as connexion's does."""
+    defined = ctx.class_names.get(name)
+    return defined is not None and any(ctx.resolve(dotted(base)).startswith("connexion.") for base in defined.bases)
 
 
 def _document_name(add_api: ast.Call) -> str | None:

@@ -7,7 +7,7 @@ import re
 
 from plumbline.scan.facts import EntryPoint, Taint
 from plumbline.scan.models import VIEW_METHODS, Registrations, attributes, calls, entry_points, module_nodes, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_nodes_of, source, string, strings
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_nodes_of, source, string, strings, walk
 from plumbline.scan.values import UNKNOWN, Value
 from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
@@ -18,6 +18,10 @@ REQUEST_ATTRIBUTES = {
     "get_json", "get_data", "stream", "query_string", "environ",
 }
 CLAIMS = ("sub", "email", "username", "preferred_username", "uid", "login")  # token claims naming the caller
+# Rules registered through a project's helper, per module: real apps register dozens; a hostile file calling a
+# helper of hundreds of rules thousands of times would multiply them past what a scan can check.
+MAX_HELPED_RULES = 2_000
+MAX_RULE_DEPTH = 20  # a URL rule a registering helper builds is a few parts joined, never an expression deeper
 PATH_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)<]*\))?:)?(\w+)>")  # ([^)<]: linear on "<a(<a(<a(...")
 
 
@@ -123,8 +127,12 @@ def routes(tree: ast.Module, ctx) -> Registrations:
     (`def register(app): @app.route(...)`), and `add_url_rule` (functions and `View.as_view`)."""
     registrations = Registrations()
     guards = _before_request_guards(tree)
+    helpers = _registering_helpers(tree)
+    helped = 0  # rules registered through helpers: each call multiplies a helper's rules
     for call in module_nodes_of(tree, ast.Call):
         _add_url_rule(call, guards, registrations)
+        if isinstance(call.func, ast.Name) and call.func.id in helpers and helped < MAX_HELPED_RULES:
+            helped += _helper_registration(call, helpers[call.func.id], guards, registrations)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _decorated_routes(node, node.name, guards, registrations)
@@ -196,6 +204,88 @@ def _add_url_rule(call: ast.Call, guards: dict[str, tuple[bool, bool]], registra
     auth, privileged = guards.get(owner, (False, False))
     if target:
         registrations.add_view(target, route(rule, methods, auth=auth, privileged=privileged))
+
+
+Helper = tuple[ast.FunctionDef, list[ast.Call]]  # a registering helper and the add_url_rule calls it makes
+
+
+def _registering_helpers(tree: ast.Module) -> dict[str, Helper]:
+    """Module functions that register the view they are given: Flask's documented pluggable-view helper
+    `def register_api(view, endpoint, url): view_func = view.as_view(endpoint); app.add_url_rule(url, ...)`."""
+    helpers = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        rules = [rule for rule in walk(node) if isinstance(rule, ast.Call) and rule.args
+                 and last_name(rule.func) == "add_url_rule" and _view_parameter(rule, node)]
+        if rules:
+            helpers[node.name] = (node, rules)
+    return helpers
+
+
+def _view_parameter(rule: ast.Call, helper: ast.FunctionDef) -> str | None:
+    """The helper's parameter that `add_url_rule` registers as the view (itself, or its `as_view()`)."""
+    view = kwarg(rule, "view_func") or (rule.args[2] if len(rule.args) > 2 else None)
+    if isinstance(view, ast.Name):  # a local name bound once in the helper: `view_func = view.as_view(name)`
+        bound = [node.value for node in helper.body if isinstance(node, ast.Assign) and len(node.targets) == 1
+                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == view.id]
+        view = bound[0] if len(bound) == 1 else view
+    if isinstance(view, ast.Call) and isinstance(view.func, ast.Attribute) and view.func.attr == "as_view":
+        view = view.func.value
+    params = [a.arg for a in helper.args.posonlyargs + helper.args.args]
+    return view.id if isinstance(view, ast.Name) and view.id in params else None
+
+
+def _helper_registration(call: ast.Call, helper: Helper, guards: dict[str, tuple[bool, bool]],
+                         registrations: Registrations) -> int:
+    """`register_api(TaskAPI, "api_task", "/task", pk="oid")`: each rule the helper adds, for the view passed.
+    Returns how many rules it registered."""
+    definition, rules = helper
+    params = [a.arg for a in definition.args.posonlyargs + definition.args.args]
+    bound: dict[str, ast.expr] = dict(zip(params[len(params) - len(definition.args.defaults):],
+                                          definition.args.defaults))
+    bound.update(zip(params, call.args))
+    bound.update((kw.arg, kw.value) for kw in call.keywords if kw.arg)
+    added = 0
+    for rule_call in rules:
+        view = bound.get(_view_parameter(rule_call, definition) or "")
+        rule = _rule_text(rule_call.args[0], bound)
+        if view is None or rule is None or not dotted(view):
+            continue
+        methods = tuple(m.upper() for m in strings(kwarg(rule_call, "methods"))) or ("GET",)
+        owner = dotted(rule_call.func.value) if isinstance(rule_call.func, ast.Attribute) else ""
+        auth, privileged = guards.get(owner, (False, False))
+        registrations.add_view(dotted(view), route(rule, methods, auth=auth, privileged=privileged))
+        added += 1
+    return added
+
+
+def _rule_text(node: ast.expr, bound: dict[str, ast.expr], depth: int = 0) -> str | None:
+    """The URL rule a helper builds from its arguments (`url`, `'%s/<%s:%s>' % (url, pk_type, pk)`, an f-string),
+    or None when it is not built from strings alone (or too deeply to be a URL rule)."""
+    if depth > MAX_RULE_DEPTH:
+        return None
+    depth += 1
+    if isinstance(node, ast.Name):
+        node = bound.get(node.id)
+        return string(node) if node is not None else None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _rule_text(node.left, bound, depth), _rule_text(node.right, bound, depth)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        template = _rule_text(node.left, bound, depth)
+        items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        values = [_rule_text(item, bound, depth) for item in items]
+        if template is None or None in values or template.count("%s") != len(values) or \
+                template.count("%") != len(values):
+            return None
+        return template % tuple(values)
+    if isinstance(node, ast.JoinedStr):
+        parts = [_rule_text(v.value if isinstance(v, ast.FormattedValue) else v, bound, depth) for v in node.values]
+        return "".join(parts) if None not in parts else None
+    return None
 
 
 def _before_request_guards(tree: ast.Module) -> dict[str, tuple[bool, bool]]:

@@ -7,10 +7,11 @@ import ast
 import re
 from dataclasses import replace
 
-from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, Span, Table
+from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, PASSED_OBJECT, RETURNED, Column, Span, Table
 from plumbline.scan.models import attributes, calls, module_nodes
 from plumbline.scan.pyast import dotted, is_true, kwarg, last_name, source, span, string, strings
 from plumbline.scan.values import UNKNOWN, ColumnRef, Query, Value, union
+from plumbline.vocabulary import MODEL_PARAMETER
 
 RESULT_METHODS = ("fetchone", "fetchall", "fetchmany", "first", "one", "one_or_none", "all", "scalar", "scalars",
                   "scalar_one", "scalar_one_or_none", "mappings", "first_or_404", "one_or_404", "count", "exists",
@@ -52,7 +53,22 @@ def add(visitor, site) -> Value | None:
     itself = [o for o in objects if o.instance_of and not o.created and "self" in o.taint.raw_params]
     for added in itself:
         visitor.add_op(site.node, api="orm", action="insert", table=added.instance_of, keys={"<self>": added.taint})
-    return UNKNOWN if itself or any(o.created for o in objects) else None
+    # `def save(obj): session.add(obj)`, `session.add_all(models)`: an INSERT of what each caller built and passed,
+    # nothing for a loaded object. The project stage decides (PASSED_OBJECT).
+    passed = [p for p in (_bare_parameter(o, visitor) for o in site.arguments[:1]) if p]
+    for parameter in passed:
+        visitor.add_op(site.node, api="orm", action="insert", table=f"{PASSED_OBJECT}{parameter}")
+    return UNKNOWN if itself or passed or any(o.created for o in objects) else None
+
+
+def _bare_parameter(value: Value, visitor) -> str | None:
+    """The parameter (not `self`) a value is, unchanged, when nothing here says what it holds."""
+    taint = value.taint
+    if value.created or value.instance_of or value.items is not None or len(taint.params) != 1 or \
+            taint.params != taint.raw_params or taint.client or taint.reads or "self" in taint.params:
+        return None
+    parameter = next(iter(taint.params))
+    return parameter if parameter in visitor.function.params else None
 
 
 @calls("delete")
@@ -64,21 +80,34 @@ def delete_object(visitor, site) -> Value | None:
     return None
 
 
-@calls("append")
-def collection_append(visitor, site) -> Value | None:
-    """`attendee.workshops.append(workshop)` on a loaded object: the unit of work writes it at the next flush.
+COLLECTION_ADDS = ("append", "extend", "insert", "add")
+COLLECTION_REMOVALS = ("remove", "pop", "discard")
 
-    A relationship gains a row (an INSERT into its association table); an ARRAY/JSON column is read, changed in
-    Python and written back whole. Which one the attribute is, only the schema says: the op is an INSERT into
-    `Model.attribute` (COLLECTION_OWNER and COLLECTION_MEMBER name its sides), and the checks tell them apart."""
+
+@calls(*COLLECTION_ADDS, *COLLECTION_REMOVALS)
+def collection_change(visitor, site) -> Value | None:
+    """`attendee.workshops.append(workshop)`, `task.voter_ids.remove(me)` on a loaded object: the unit of work
+    writes the change at the next flush.
+
+    A relationship gains (loses) a row of its association table; an ARRAY/JSON column is read, changed in Python
+    and written back whole. Which one the attribute is, only the schema says: the op is an INSERT into (a DELETE
+    from) `Model.attribute` (COLLECTION_OWNER and COLLECTION_MEMBER name its sides), and the checks tell them
+    apart. The owner may be what a project call returned (`<returned>N`): the project stage names its class."""
     collection = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
-    if not (isinstance(collection, ast.Attribute) and isinstance(collection.value, ast.Name) and site.arguments):
+    if not (isinstance(collection, ast.Attribute) and isinstance(collection.value, ast.Name)):
+        return None
+    if not site.arguments and site.name != "pop":
         return None
     owner = visitor.scope.lookup(collection.value.id)
-    if owner is None or not owner.instance_of or owner.created or owner.instance_of.startswith("<"):
+    if owner is None or not owner.instance_of or owner.created or \
+            owner.instance_of.startswith("<") and not owner.instance_of.startswith(RETURNED):
         return None
-    visitor.add_op(site.node, api="orm", action="insert", table=f"{owner.instance_of}.{collection.attr}",
-                   keys={COLLECTION_OWNER: owner.taint}, writes={COLLECTION_MEMBER: union(site.arguments[0]).taint})
+    if owner.instance_of in visitor.ctx.class_names and not visitor.ctx.is_row_class(owner.instance_of):
+        return None  # `self.pending.pop()` in a plain class: no row
+    member = union(*site.arguments).taint
+    visitor.add_op(site.node, api="orm", action="insert" if site.name in COLLECTION_ADDS else "delete",
+                   table=f"{owner.instance_of}.{collection.attr}", keys={COLLECTION_OWNER: owner.taint},
+                   writes={COLLECTION_MEMBER: member})
     return UNKNOWN
 
 
@@ -102,6 +131,15 @@ def statement(visitor, site) -> Value | None:
     return Value(query=Query(model=model, action={"select": "read"}.get(site.name, site.name)))
 
 
+@calls()
+def aliased_statement(visitor, site) -> Value | None:
+    """`from sqlalchemy import delete as sql_delete`: a statement builder imported under another name."""
+    qualified = site.qualified.rpartition(".")
+    if qualified[2] in STATEMENTS and site.name != qualified[2] and qualified[0].split(".")[0] == "sqlalchemy":
+        return statement(visitor, replace(site, name=qualified[2]))
+    return None
+
+
 @calls("query")
 def session_query(visitor, site) -> Value | None:
     func = site.node.func
@@ -119,7 +157,7 @@ def get_by_key(visitor, site) -> Value | None:
     node = site.node
     if site.receiver is None:
         return None
-    if len(node.args) >= 2 and visitor.looks_like_model(node.args[0]):
+    if len(node.args) >= 2 and (visitor.looks_like_model(node.args[0]) or _model_parameter(visitor, node.args[0])):
         lock = kwarg(node, "with_for_update")
         query = Query(model=last_name(node.args[0]), keys=(("id", union(site.arguments[1]).taint),),
                       for_update=is_true(lock) or lock is not None)
@@ -128,6 +166,12 @@ def get_by_key(visitor, site) -> Value | None:
     if query is not None and site.name in ("get", "get_or_404") and site.arguments:
         return visitor.query_op(node, query.adding(keys=(("id", union(site.arguments[0]).taint),)))
     return None
+
+
+def _model_parameter(visitor, node: ast.expr) -> bool:
+    """`session.get(cls, id)` in a helper shared by every model: a parameter named for the model class it receives
+    (the project stage reads the class from each caller)."""
+    return isinstance(node, ast.Name) and node.id in visitor.function.params and bool(MODEL_PARAMETER.match(node.id))
 
 
 @calls("filter_by")
@@ -305,6 +349,10 @@ def model_table(node: ast.ClassDef, path: str) -> Table | None:
             column = column_call(value, target, item.lineno, annotation)
             if column is not None:
                 table.columns[column.name] = column
+        elif isinstance(value, ast.Call) and last_name(value.func) == "relationship" and value.args:
+            related = string(value.args[0]) or last_name(value.args[0])
+            if related:
+                table.relationships[target] = related.rpartition(".")[2]
         elif value is None and annotation is not None and "Mapped" in source(annotation) and \
                 "relationship" not in source(annotation):
             mapped = source(annotation)
