@@ -108,6 +108,8 @@ UNAUTHORIZED = re.compile(r"\b40[13]\b|Unauthorized|Forbidden|login_manager|unau
 UNIQUE_VIOLATION = re.compile(r"IntegrityError|UniqueViolation|DatabaseError|DBAPIError|Exception|BaseException|"
                               r"PsycopgError|Error$")
 
+# Files of a test suite: the rows they write show what a test needed, not what the application writes.
+TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
 ID_COLUMN = re.compile(r"^(id|pk|uuid|key|.+_id|.+_uuid|.+_pk)$")
 # A column holding the owner of a row: ownership checks compare it with the caller.
 OWNER_COLUMN = re.compile(r"^(user_id|owner_id|owner|user|created_by(_id)?|author_id|customer_id|tenant_id|"

@@ -12,7 +12,7 @@ from typing import Callable
 
 from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
-from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, DataOp, Span, Table, Taint
+from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, DataOp, Span, Table, Taint
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 from plumbline.vocabulary import (
@@ -580,7 +580,8 @@ def partial_write(unit: Unit, report: Report) -> None:
         return  # a request-handling rule: helpers are judged inside the handlers that call them
     if not report.may_compare("PL106", unit):
         return
-    mutations = sorted((op for op in unit.ops if op.mutates), key=lambda op: op.span.line)
+    mutations = [op for op in unit.ops if op.mutates]  # in the order the unit runs them
+    reported: set[str] = set()  # one finding on the handler's own steps (""), and one in each helper's file
     for index, later in enumerate(mutations):
         if later.txn == unit.open_txn != unit.function.first_txn and later.txn_kind == "implicit":
             continue  # written after the handler's last commit and never committed: not a partial write
@@ -589,20 +590,22 @@ def partial_write(unit: Unit, report: Report) -> None:
                 continue
             if earlier.exclusive_with(later):
                 continue
-            # Two steps of the handler (a write, then a helper call that writes): reported on the handler's line of
-            # the later step. Both inside one helper call: the helper is what is not atomic, reported inside it.
+            # Each write is paired with the first one it is not atomic with. Two steps of the handler (a write, then
+            # a helper call that writes): reported on the handler's line of the later step. Both inside one helper
+            # call: the helper is what is not atomic, reported inside it.
             path, where, confidence = _where(unit, later)
             if later.id in unit.tops and unit.tops.get(earlier.id) != unit.tops[later.id]:
                 path, where = unit.module.path, unit.tops[later.id]
+            scope = path if later.id in unit.tops and where != unit.tops[later.id] else ""
+            if scope in reported:
+                break
+            reported.add(scope)
             why = "each statement commits on its own (autocommit)" if later.txn_kind == "autocommit" \
                 else "a commit separates them"
             report("PL106", path, where,
                    f"{_describe_in(unit, earlier, path)} and {_describe_in(unit, later, path)} are not one "
                    f"transaction ({why}): a failure between them leaves a partial write", confidence=confidence)
             break
-        else:
-            continue
-        break
 
 
 # ---- PL2xx: the schema -----------------------------------------------------------------------------
@@ -640,41 +643,116 @@ def missing_unique(project: Project, report: Report) -> None:
 
 @schema_check("PL202")
 def missing_not_null(project: Project, report: Report) -> None:
-    written = _always_written(project)
+    written = _written(project)
     for table, column, tables in _columns(project):
-        if not column.nullable or column.primary_key:
-            continue
-        if IDENTITY_LIKE.match(column.name) and not EVENT_TABLE.search(table.name) or OWNER_COLUMN.match(column.name):
+        if not column.nullable or column.primary_key or column.optional == "explicit" or \
+                _not_null_apart(project, table, column):
+            continue  # NOT NULL, or declared nullable on purpose (`nullable=True`)
+        if column.optional == "typed" and written.filled_later(table.name, column.name):
+            continue  # `Mapped[Optional[str]]`, and the code agrees: rows start without one
+        every = written.every.get(table.name, set())
+        if IDENTITY_LIKE.match(column.name) and not EVENT_TABLE.search(table.name) or \
+                OWNER_COLUMN.match(column.name) and not written.left_out(table.name, column.name):
             reason = "identifies its row or its owner"
-        elif column.name in written.get(table.name, set()) and (
+        elif column.name in every and (
                 MONEY_COLUMN.match(column.name) or column.references or column.name.endswith("_id") and
                 _referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3]) is not None):
             reason = "is written by every insert in the code"
+        elif column.required:
+            reason = f"is set by every construction of {table.model or 'the model'} (its __init__ requires it)"
         else:
             continue
         _report_column(report, "PL202", table, column, f"{table.name}.{column.name} {reason} but is nullable")
 
 
-def _always_written(project: Project) -> dict[str, set[str]]:
-    """Per table, the columns every INSERT found in the code provides. A relationship set by the constructor
-    (`Widget(dashboard=d)`) writes its foreign key (`dashboard_id`); an insert spreading unknown data
-    (`Model(**data)`) says nothing about which columns it writes."""
-    written: dict[str, set[str]] = {}
-    for module in project.modules:
-        for function in module.functions:
-            for op in function.ops:
-                if op.action in ("insert", "upsert") and op.table and op.writes and "**" not in op.writes:
-                    name = project.table_name(op.table).lower()
-                    columns = set(op.writes) | {f"{column}_id" for column in op.writes}
-                    written[name] = written[name] & columns if name in written else columns
+def _not_null_apart(project: Project, table: Table, column: Column) -> bool:
+    """A schema file no app in the tree owns (`db/sql/create.sql` beside `py-srv/`) creates a table of this name
+    with the column NOT NULL: the model maps that table, which the file creates."""
+    for key, tables in project.schemas.items():
+        twin = tables.get(table.name)
+        if key.endswith(":") and twin is not None and twin is not table:
+            declared = twin.columns.get(column.name)
+            if declared is not None and not declared.nullable:
+                return True
+    return False
+
+
+def _relationship_keys(project: Project, table: Table | None, attributes: set[str]) -> set[str]:
+    """The foreign keys the relationships an insert sets write: `Alert(query_rel=query)` writes `query_id`, the one
+    column of alerts that references the related model's table."""
+    keys = set()
+    for attribute in attributes:
+        related = project.table(table.relationships.get(attribute)) if table is not None else None
+        if related is None:
+            continue
+        referring = [c.name for c in table.columns.values() if (c.references or "").partition(".")[0] == related.name]
+        if len(referring) == 1:
+            keys.add(referring[0])
+    return keys
+
+
+def _statements(project: Project) -> list[DataOp]:
+    """`project.statements()`, listed once per scan for the schema checks."""
+    if "statements" not in project.derived:
+        project.derived["statements"] = list(project.statements())
+    return project.derived["statements"]
+
+
+@dataclass
+class _Written:
+    """What the INSERTs and UPDATEs found in the code write, per table."""
+
+    every: dict[str, set[str]] = field(default_factory=dict)  # the columns every insert provides
+    some: dict[str, set[str]] = field(default_factory=dict)  # ... that some insert provides
+    # Tables some insert may give more columns than it lists: `Model(**data)`, `form.populate_obj(row)`, an object
+    # saved by a method of its own (`row.save()`: its columns are the caller's), a statement without a column list.
+    open: set[str] = field(default_factory=set)
+    updated: dict[str, set[str]] = field(default_factory=dict)  # the columns some UPDATE sets
+
+    def left_out(self, table: str, column: str) -> bool:
+        """Every insert into `table` lists its columns and none lists `column`: a row starts without it (it is set
+        later, or never), so NULL is a state the code means it to have (`tickets.user_id` of unclaimed tickets)."""
+        return table in self.some and table not in self.open and column not in self.some[table]
+
+    def filled_later(self, table: str, column: str) -> bool:
+        """No insert that lists its columns lists `column`, and some insert is known or an UPDATE sets it (a token
+        minted on request)."""
+        inserted = table in self.some or table in self.open
+        return column not in self.some.get(table, set()) and (inserted or column in self.updated.get(table, set()))
+
+
+def _written(project: Project) -> _Written:
+    """What the code's INSERTs and UPDATEs write. A relationship set by the constructor (`Widget(dashboard=d)`)
+    writes its foreign key (`dashboard_id`); an insert spreading unknown data (`Model(name=n, **data)`) writes the
+    columns it names, and may write any other."""
+    written = _Written()
+    for op in _statements(project):
+        if not op.table or op.action not in ("insert", "upsert", "update"):
+            continue
+        name = project.table_name(op.table).lower()
+        if op.action == "update":
+            written.updated.setdefault(name, set()).update(op.writes)
+            continue
+        known = set(op.writes) - {"*", "**"}  # `Model(title=t, **data)`: `title` and who knows what
+        if known != set(op.writes) or not known:
+            written.open.add(name)
+        columns = known | {f"{column}_id" for column in known} | \
+            _relationship_keys(project, project.table(op.table), known)
+        if known and known == set(op.writes):
+            written.every[name] = written.every[name] & columns if name in written.every else columns
+        written.some[name] = written.some.get(name, set()) | columns
     return written
 
 
 @schema_check("PL203")
 def missing_check(project: Project, report: Report) -> None:
+    """Money and quantities by name, and a number the code keeps as a running balance (`SET value = value + :delta`:
+    a delta whose sign the caller chooses)."""
+    moved = {(project.table_name(op.table).lower(), column) for op in _statements(project) if op.table
+             for column in op.moved}
     for table, column, _ in _columns(project):
         amount = MONEY_COLUMN.match(column.name) or NUMERIC_TYPE.search(column.type or "") and \
-            COUNTED_AMOUNT.match(column.name)
+            (COUNTED_AMOUNT.match(column.name) or (table.name, column.name) in moved)
         if amount and not column.check and not column.primary_key and not column.references:
             _report_column(report, "PL203", table, column,
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")

@@ -98,6 +98,7 @@ class DataOp:
     writes: dict[str, Taint] = field(default_factory=dict)  # column -> value written
     atomic: tuple[str, ...] = ()  # columns updated relative to themselves: SET x = x - %s
     decrements: tuple[str, ...] = ()  # ... of which those that decrease
+    moved: tuple[str, ...] = ()  # ... of which those moved by an amount that is not a literal: SET x = x + %s
     for_update: bool = False
     on_conflict: bool = False
     interpolated: Taint | None = None  # SQL text built by formatting from these values
@@ -224,6 +225,10 @@ class Column:
     name: str
     type: str | None = None
     nullable: bool = True
+    # How it was declared nullable: "explicit" (`nullable=True`, `NULL` in DDL), "typed" (`Mapped[Optional[str]]`,
+    # the only way a typed mapping says nullable), or "" (by default, nothing said).
+    optional: str = ""
+    required: bool = False  # the model's constructor sets it from a parameter without a default: every row has one
     unique: bool = False
     primary_key: bool = False
     references: str | None = None  # "table.column"
@@ -241,9 +246,9 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     unique_sets: list[tuple[str, ...]] = field(default_factory=list)
     model: str | None = None  # ORM class name
+    relationships: dict[str, str] = field(default_factory=dict)  # ORM relationship attribute -> the class it names
     versioned: bool = False  # optimistic locking (version_id_col)
     defined: bool = False  # a full definition (CREATE TABLE, a model), not an alteration of one
-    relationships: dict[str, str] = field(default_factory=dict)  # ORM attribute -> class of the rows it holds
 
 
 ResolverKind = Literal["resty", "relative"]

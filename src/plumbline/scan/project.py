@@ -29,9 +29,9 @@ from plumbline.scan.facts import (
     Taint,
 )
 from plumbline.scan.models import is_transaction_runner
-from plumbline.scan.schema import merge
+from plumbline.scan.schema import merge, split_statements
 from plumbline.scan.sql import bound_statement, display
-from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE
+from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE, TEST_PATH
 
 MAX_DEPTH = 4
 # Calls multiply: f calling g 100 times, g calling h 100 times, h with 100 ops is a million ops for f. Calls
@@ -292,6 +292,26 @@ class Project:
         not worth building). A method of what a call returned is resolved only when inlining: it may."""
         return self.reaches_ops(function, module, 0) or any(call.receiver and call.receiver.startswith(RETURNED)
                                                              for call in function.calls)
+
+    def statements(self) -> Iterator[DataOp]:
+        """Every data op the application's code holds as written (its tests' are left out), a wrapper's statement of
+        unknown text once for each text a caller passes it (`exec("INSERT ...", {...})` through
+        `def exec(*args): db.session.execute(*args)`)."""
+        for module in self.modules:
+            if TEST_PATH.search(module.path):
+                continue
+            for function in module.functions:
+                yield from (op for op in function.ops if op.text_param is None)
+                for call in function.calls:
+                    found = self.resolve(call.name, module, call.receiver) if call.texts else None
+                    if found is None:
+                        continue
+                    callee = found[0]
+                    passed = _passed(call, callee, lambda taint: taint, module.path)
+                    for op in callee.ops:
+                        kind, text, holes = passed.get(op.text_param, (None, "", ()))
+                        for piece in split_statements(text) if kind == "text" else ():
+                            yield _with_statement(op, {**passed, op.text_param: (kind, piece, holes)})
 
     def _knows_caller(self, function: Function) -> bool:
         return (self.authenticated(function) or function.identity_source

@@ -65,6 +65,9 @@ TYPING_NAMES = frozenset({"Any", "Optional", "Union", "List", "Dict", "Set", "Tu
 ROW_BASE = re.compile(r"(^|\.)(Model|Base|DeclarativeBase|AbstractConcreteBase)$|Model$|Mixin$|Record$|Entity$")
 SQL_START = re.compile(r"\s*(select|insert|update|delete|upsert|with|merge)\b", re.I)
 MAX_KEPT_TEXT = 20_000  # longer texts passed to a function are not kept for the project stage
+# Keys a dict, or columns an object built here, gains one statement at a time are followed up to this many (a row has
+# far fewer columns); past it they are unknown: each one would copy all the others (quadratic in generated code).
+MAX_ADDED_FIELDS = 1_000
 NOTHING: frozenset = frozenset()  # one empty set for the many functions that test no read
 MAX_LAMBDA_NESTING = 8  # deeper lambdas are read as expressions, not as functions of their own
 SHALLOW_DEPTH = 50  # expressions nested deeper than this are evaluated bottom-up (see FunctionVisitor.value)
@@ -287,9 +290,16 @@ class FunctionVisitor:
                 if not isinstance(target.value, ast.Name) or _returns_name(self.node, target.value.id):
                     self.ctx.facts.autocommit = True
             elif owner.instance_of:
+                self.built_field(target.value, owner, target.attr, value)
                 self.orm_write(owner, target.attr, value, node)
         elif isinstance(target, ast.Subscript):
-            self.value(target.value)
+            container = self.value(target.value)
+            if container.fields is not None and isinstance(target.value, ast.Name):
+                # `data["user_id"] = me` on a dict of known keys: one key more (an unknown key: keys unknown)
+                key = string(target.slice)
+                known = key is not None and len(container.fields) < MAX_ADDED_FIELDS
+                self.scope.names[target.value.id] = replace(container, fields=(*container.fields, (key, value))
+                                                            if known else None)
 
     def stmt_Return(self, node: ast.Return) -> None:
         if node.value is not None:
@@ -542,6 +552,14 @@ class FunctionVisitor:
                          for_update=query.for_update)
         return Value(taint=Taint(reads=frozenset({op.id})), instance_of=query.model if query.action == "read" else None)
 
+    def built_field(self, expression: ast.expr, instance: Value, attribute: str, value: Value) -> None:
+        """`order.token = uuid4().hex` on an object built here and named `order`: one more column of its INSERT."""
+        fields = instance.fields or ()
+        if not instance.created or not isinstance(expression, ast.Name) or fields[-1:] and fields[-1][0] == "*":
+            return  # (past MAX_ADDED_FIELDS, "*": it has other columns, unknown)
+        added = (attribute, value) if len(fields) < MAX_ADDED_FIELDS else ("*", value)
+        self.scope.names[expression.id] = replace(instance, fields=(*fields, added))
+
     def orm_write(self, instance: Value, attribute: str, value: Value, node: ast.AST) -> None:
         if instance.created:
             return  # attributes of a new object are part of its INSERT
@@ -747,17 +765,18 @@ class FunctionVisitor:
         if name == "next" and isinstance(func, ast.Name) and arguments and arguments[0].instance_of:
             return replace(union(*arguments), instance_of=arguments[0].instance_of)  # the first row, or the default
         if name == "setattr" and isinstance(func, ast.Name) and len(arguments) == 3 and arguments[0].instance_of:
+            self.built_field(node.args[0], arguments[0], string(node.args[1]) or "*", arguments[2])
             self.orm_write(arguments[0], string(node.args[1]) or "*", arguments[2], node)
             return UNKNOWN
         if receiver is not None and name in STRING_METHODS and not receiver.instance_of:
             return Value(taint=union(receiver, *arguments).taint, instance_of=None)
-        # A class called by name: a model imported from the models module is constructed here as well as one
-        # defined in this file (only a created object added to a session becomes an INSERT).
-        if name[:1].isupper() and isinstance(func, ast.Name) and not name.isupper() and \
-                name not in self.ctx.function_names:
+        constructed = self.constructed_class(func)
+        if constructed is not None:
             spreads = [self.value(kw.value) for kw in node.keywords if kw.arg is None]  # Model(**data)
-            return Value(instance_of=name, created=True, taint=union(*arguments, *keywords.values()).taint,
-                         fields=tuple(keywords.items()) + tuple(("**", spread) for spread in spreads))
+            # A spread dict whose keys are known (a literal, and the items set on it since) writes those columns.
+            spread_fields = tuple(item for spread in spreads for item in spread.fields or (("**", spread),))
+            return Value(instance_of=constructed, created=True, taint=union(*arguments, *keywords.values()).taint,
+                         fields=tuple(keywords.items()) + spread_fields)
         if receiver is not None and receiver.instance_of and isinstance(func, ast.Attribute):
             # A method of an object of a known class — built here (`AccountService(db).charge()`), loaded
             # (`order.cancel()`), or `self` — is Class.method, found in the class or its bases by the project.
@@ -816,6 +835,24 @@ class FunctionVisitor:
         # attribute writes and method calls are kept, and the project stage names its class from the callee.
         return Value(taint=derived.taint | Taint(reads=frozenset({call_id})), instance_of=f"{RETURNED}{call_id}")
 
+    def constructed_class(self, func: ast.expr) -> str | None:
+        """The class a call builds an object of (only a created object added to a session becomes an INSERT): a
+        class called by name (a model imported from the models module as well as one defined in this file), through
+        its module (`models.Order(...)`), or through a class attribute of the method's class (`form = OrderForm`
+        in a view class, then `self.form()`)."""
+        name = None
+        if isinstance(func, ast.Name):
+            name = func.id
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner in self.ctx.imports and self.scope.lookup(owner) is None:
+                name = func.attr
+            elif owner == "self" and (itself := self.scope.lookup("self")) is not None and itself.instance_of:
+                name = _class_attribute(self.ctx.class_names.get(itself.instance_of), func.attr)
+        if name and name[:1].isupper() and not name.isupper() and name not in self.ctx.function_names:
+            return name
+        return None
+
     def may_be_project_function(self, func: ast.expr) -> bool:
         """A call the project stage could resolve: a plain name, or a function of a module or of self/cls.
 
@@ -840,6 +877,15 @@ class FunctionVisitor:
     def looks_like_model(self, node: ast.AST) -> bool:
         name = last_name(node)
         return bool(name) and name[:1].isupper() and self.scope.lookup(name) is None and not name.isupper()
+
+
+def _class_attribute(node: ast.ClassDef | None, attribute: str) -> str | None:
+    """The name a class body assigns to `attribute` (`form = OrderForm`), when it is a plain name."""
+    for item in node.body if node is not None else ():
+        if isinstance(item, ast.Assign) and isinstance(item.value, ast.Name) and \
+                any(isinstance(target, ast.Name) and target.id == attribute for target in item.targets):
+            return item.value.id
+    return None
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:

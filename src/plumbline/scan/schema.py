@@ -59,6 +59,17 @@ def statements(text: str) -> list[tuple[str, int]]:
     return result
 
 
+def split_statements(text: str) -> list[str]:
+    """The statements of a text that may hold several (`INSERT ...; UPDATE ...` in one execute), blank ones left out."""
+    pieces, start = [], 0
+    for match in _STATEMENT_END.finditer(text):
+        if match.group(0) == ";":
+            pieces.append(text[start:match.start()])
+            start = match.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece.strip()]
+
+
 def tables_from_ddl(text: str, path: str, first_line: int = 1) -> list[Table]:
     """Partial tables from the CREATE TABLE / ALTER TABLE / CREATE UNIQUE INDEX statements in `text`."""
     tables = []
@@ -128,6 +139,7 @@ def _column(definition: exp.ColumnDef, line: int) -> Column:
         kind = constraint.args.get("kind") if isinstance(constraint, exp.ColumnConstraint) else constraint
         if isinstance(kind, exp.NotNullColumnConstraint):
             column.nullable = bool(kind.args.get("allow_null"))
+            column.optional = "explicit" if column.nullable else ""
         elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
             column.primary_key, column.nullable, column.unique = True, False, True
         elif isinstance(kind, exp.UniqueColumnConstraint):
@@ -207,8 +219,9 @@ def merge(tables: list[Table]) -> dict[str, Table]:
         if current is None:
             merged[table.name] = Table(
                 name=table.name, path=table.path, span=table.span, model=table.model, versioned=table.versioned,
+                relationships=dict(table.relationships),
                 columns={name: _copy(column, table) for name, column in table.columns.items()},
-                unique_sets=list(table.unique_sets), defined=table.defined, relationships=dict(table.relationships),
+                unique_sets=list(table.unique_sets), defined=table.defined,
             )
             continue
         current.model = current.model or table.model
@@ -222,6 +235,8 @@ def merge(tables: list[Table]) -> dict[str, Table]:
                 current.columns[name] = _copy(column, table)
                 continue
             existing.nullable = existing.nullable and column.nullable
+            existing.optional = max(existing.optional, column.optional, key=("", "typed", "explicit").index)
+            existing.required = existing.required or column.required
             existing.unique = existing.unique or column.unique
             existing.primary_key = existing.primary_key or column.primary_key
             existing.references = existing.references or column.references

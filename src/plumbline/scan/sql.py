@@ -63,6 +63,7 @@ class ParsedSql:
     writes: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
     atomic: tuple[str, ...] = ()
     decrements: tuple[str, ...] = ()  # atomic columns set to themselves minus something
+    moved: tuple[str, ...] = ()  # atomic columns moved by an amount that is not a literal (`x = x + :delta`)
     for_update: bool = False
     on_conflict: bool = False
     isolation: str | None = None
@@ -224,10 +225,12 @@ def _predicates(where: exp.Expression | None) -> tuple[dict[str, tuple[Ref, ...]
 
 
 def _assignments(expressions: list[exp.Expression]):
-    """SET list -> (column -> value refs, atomic columns, atomic columns that decrease)."""
+    """SET list -> (column -> value refs, atomic columns, atomic columns that decrease, atomic columns moved by an
+    amount that is not a literal)."""
     writes: dict[str, tuple[Ref, ...]] = {}
     atomic: list[str] = []
     decrements: list[str] = []
+    moved: list[str] = []
     for assignment in expressions:
         if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
             continue
@@ -237,9 +240,12 @@ def _assignments(expressions: list[exp.Expression]):
             atomic.append(column)
             if isinstance(_strip(value), exp.Sub):
                 decrements.append(column)
+            if any(isinstance(node, exp.Placeholder) or isinstance(node, exp.Column) and node.name.lower() != column
+                   for node in value.walk()):
+                moved.append(column)
         else:
             writes[column] = _refs(value)
-    return writes, tuple(atomic), tuple(decrements)
+    return writes, tuple(atomic), tuple(decrements), tuple(moved)
 
 
 def _facts(tree: exp.Expression, upsert: bool) -> ParsedSql:
@@ -252,9 +258,9 @@ def _facts(tree: exp.Expression, upsert: bool) -> ParsedSql:
         )
     if isinstance(tree, exp.Update):
         keys, guards = _predicates(tree.args.get("where"))
-        writes, atomic, decrements = _assignments(tree.expressions)
+        writes, atomic, decrements, moved = _assignments(tree.expressions)
         return ParsedSql(action="update", table=_table_of(tree.this), keys=keys, guards=guards,
-                         writes=writes, atomic=atomic, decrements=decrements)
+                         writes=writes, atomic=atomic, decrements=decrements, moved=moved)
     if isinstance(tree, exp.Delete):
         keys, guards = _predicates(tree.args.get("where"))
         return ParsedSql(action="delete", table=_table_of(tree.this), keys=keys, guards=guards)
@@ -282,7 +288,7 @@ def _insert(tree: exp.Insert, upsert: bool) -> ParsedSql:
     conflict = tree.args.get("conflict")
     atomic: tuple[str, ...] = ()
     if conflict is not None and conflict.args.get("expressions"):
-        _, atomic, _ = _assignments(conflict.args["expressions"])
+        _, atomic, _, _ = _assignments(conflict.args["expressions"])
     return ParsedSql(
         action="upsert" if upsert or conflict is not None else "insert",
         table=_table_of(target), writes=writes, atomic=atomic, on_conflict=upsert or conflict is not None,
@@ -318,7 +324,7 @@ def bound_statement(text: str, holes: tuple, positional: list | None, named: dic
         action=parsed.action if parsed.action != "ddl" else "other", table=parsed.table,
         keys={column: bind(refs) for column, refs in parsed.keys.items()}, guards=parsed.guards,
         writes={column: bind(refs) for column, refs in parsed.writes.items()},
-        atomic=parsed.atomic, decrements=parsed.decrements, for_update=parsed.for_update,
+        atomic=parsed.atomic, decrements=parsed.decrements, moved=parsed.moved, for_update=parsed.for_update,
         on_conflict=parsed.on_conflict,
     )
     return parsed, fields

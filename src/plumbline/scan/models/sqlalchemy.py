@@ -358,9 +358,29 @@ def model_table(node: ast.ClassDef, path: str) -> Table | None:
             mapped = source(annotation)
             if re.search(r"Mapped\[\s*(List|list|Set|set)\b", mapped):
                 continue
-            table.columns[target.lower()] = Column(target.lower(), nullable=_optional(mapped), span=Span(item.lineno))
+            nullable = _optional(mapped)
+            table.columns[target.lower()] = Column(target.lower(), nullable=nullable,
+                                                   optional="typed" if nullable else "", span=Span(item.lineno))
     _table_args(table_args, table)
+    for name in _constructor_required(node):
+        if name in table.columns:
+            table.columns[name].required = True
     return table
+
+
+def _constructor_required(node: ast.ClassDef) -> set[str]:
+    """Attributes a model's own `__init__` sets from a parameter without a default (`self.text = text`): every
+    object built, so every row inserted, has them."""
+    init = next((item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
+    if init is None:
+        return set()
+    positional = init.args.posonlyargs + init.args.args
+    required = {arg.arg for arg in positional[1:len(positional) - len(init.args.defaults)]}
+    required |= {arg.arg for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults) if default is None}
+    return {target.attr.lower() for item in ast.walk(init) if isinstance(item, ast.Assign)
+            and isinstance(item.value, ast.Name) and item.value.id in required
+            for target in item.targets if isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name) and target.value.id == "self"}
 
 
 def _optional(annotation: str) -> bool:
@@ -388,12 +408,14 @@ def column_call(call: ast.Call, attribute: str | None, line: int, annotation: as
     nullable_node = kwarg(call, "nullable")
     if isinstance(nullable_node, ast.Constant) and isinstance(nullable_node.value, bool):
         nullable = nullable_node.value
+        optional = "explicit" if nullable else ""
     elif annotation is not None and last_name(call.func) == "mapped_column":
         nullable = _optional(source(annotation))
+        optional = "typed" if nullable else ""
     else:
-        nullable = not primary_key
+        nullable, optional = not primary_key, ""
     return Column(
-        name=name.lower(), type=type_name, nullable=nullable and not primary_key,
+        name=name.lower(), type=type_name, nullable=nullable and not primary_key, optional=optional,
         unique=is_true(kwarg(call, "unique")),
         primary_key=primary_key, references=references, check=check, span=Span(line),
     )
@@ -406,7 +428,10 @@ def _table_args(value: ast.expr | None, table: Table) -> None:
             continue
         kind = last_name(element.func)
         if kind in ("UniqueConstraint", "PrimaryKeyConstraint"):
-            table.unique_sets.append(tuple(c.lower() for c in (string(a) or last_name(a) for a in element.args) if c))
+            names = tuple(c.lower() for c in (string(a) or last_name(a) for a in element.args) if c)
+            table.unique_sets.append(names)
+            if kind == "PrimaryKeyConstraint" and len(names) == 1 and names[0] in table.columns:
+                table.columns[names[0]].primary_key = True  # the row's own key: not a reference to another row
         elif kind == "Index" and is_true(kwarg(element, "unique")):
             columns = tuple(c.lower() for c in (string(a) or last_name(a) for a in element.args[1:]) if c)
             table.unique_sets.append(columns)
@@ -427,6 +452,8 @@ def table_call(call: ast.Call, path: str) -> Table:
         if isinstance(arg, ast.Call) and last_name(arg.func) == "Column":
             column = column_call(arg, None, arg.lineno)
             if column is not None:
+                # Migrations spell out `nullable=True` for every nullable column: there it is no decision.
+                column.optional = ""
                 table.columns[column.name] = column
     _table_args(ast.Tuple(elts=[a for a in call.args[1:] if isinstance(a, ast.Call)]), table)
     return table
