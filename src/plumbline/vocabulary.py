@@ -124,6 +124,9 @@ IDENTITY_LIKE = re.compile(
     r"^(e?mail(_address)?|user_?name|login|handle|slug|nickname|(external|natural|stripe|github|google|oauth|"
     r"provider|customer|vendor)_(id|key|ref)|external_ref|token|token_hash|.+_token|api_key|api_key_hash|"
     r"sku|isbn|invite_code|coupon_code|referral_code)$")
+# Functions whose value is random (a column default calling one: `default=lambda: generate_token(40)`, `uuid4`):
+# two rows drawing the same value is not a failure to guard against with UNIQUE.
+RANDOM_VALUE = re.compile(r"token|uuid|random|secret|urandom|nonce|salt|ulid|nanoid", re.I)
 # Numeric columns whose name says they count or price something (`used`, `discount_value`, `price_override`):
 # amounts too, once the column's type is a number (a text `value` is not).
 COUNTED_AMOUNT = re.compile(r"^(?!.*_(type|kind|id|status|mode)$)(used|uses|discount|.+_value|price_.+|.+_override)$")

@@ -12,7 +12,7 @@ from typing import Callable
 
 from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
-from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, DataOp, Span, Table, Taint
+from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, DataOp, Function, Span, Table, Taint
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 from plumbline.vocabulary import (
@@ -22,6 +22,7 @@ from plumbline.vocabulary import (
     MONEY_COLUMN,
     OWNER_COLUMN,
     PERSON_IDENTIFIER,
+    RANDOM_VALUE,
     COUNTED_AMOUNT,
     NUMERIC_TYPE,
     UNIQUE_VIOLATION,
@@ -124,7 +125,7 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
 
 # Rules about SQL transactions, locks and constraints: DynamoDB accesses are the PL3xx checks' (PartiQL text still
 # reaches PL101).
-SQL_RULES = ("PL102", "PL103", "PL104", "PL105", "PL106")
+SQL_RULES = ("PL102", "PL103", "PL104", "PL105", "PL106", "PL201")
 
 
 def _sql_view(unit: Unit) -> Unit:
@@ -158,6 +159,12 @@ def _describe_in(unit: Unit, op: DataOp, path: str) -> str:
     """`_describe`, naming the op's file when it is not `path` (a helper's statement, reported in the handler)."""
     written_in = unit.paths.get(op.id, unit.module.path)
     return _describe(op) if written_in == path else f"{_describe(op)[:-1]} of {written_in})"
+
+
+def _line_in(unit: Unit, op: DataOp, path: str) -> str:
+    """Where `op` is, for a message about `path`: its line, and its file when it is written in another one."""
+    written_in = unit.paths.get(op.id, unit.module.path)
+    return f"line {op.span.line}" if written_in == path else f"line {op.span.line} of {written_in}"
 
 
 def _same_source(a: Taint, b: Taint) -> bool:
@@ -391,38 +398,108 @@ def check_then_insert(unit: Unit, report: Report) -> None:
     if not report.may_compare("PL104", unit):
         return
     project = report.project
-    inserts = [op for op in unit.ops if op.action == "insert" and op.table]
     order = {op.id: position for position, op in enumerate(unit.ops)}  # the order the unit runs its ops in
-    for insert in inserts:
-        if collection_parts(insert) is not None:
+    for insert in unit.ops:
+        if insert.action == "insert" and insert.table and collection_parts(insert) is not None:
             _collection_check_then_add(unit, report, insert, order)
-            continue
-        for read in unit.ops:
-            if read.action != "read" or read.table != insert.table or read.span.line > insert.span.line:
+        elif insert.action == "insert" and insert.api == "orm" and insert.table:
+            _probing_default(unit, report, insert)
+    for check, insert, columns in _checked_inserts(unit, order):
+        table = project.table(insert.table, unit.module.path)
+        path, where, confidence = _insert_site(unit, check, insert)
+        names = ", ".join(sorted(columns))
+        checked = f"{'deleted' if check.action == 'delete' else 'checked'} at {_line_in(unit, check, path)}"
+        if table is not None and unique_covering(table, columns):
+            if any(UNIQUE_VIOLATION.search(name) for name in insert.handled):
                 continue
-            if read.id not in unit.checked or read.exclusive_with(insert):
-                continue
-            columns = {c for c, value in read.keys.items() if c in insert.writes and value
-                       and _same_source(value, insert.writes[c])}
-            if not columns:
-                continue
-            table = project.table(insert.table, unit.module.path)
-            path, where, confidence = _where(unit, insert)
-            names = ", ".join(sorted(columns))
-            if table is not None and unique_covering(table, columns):
-                if any(UNIQUE_VIOLATION.search(name) for name in insert.handled):
-                    break
-                report("PL104", path, where,
-                       f"{insert.table} ({names}) is checked at line {read.span.line} before this insert; the UNIQUE "
-                       "constraint holds, but a concurrent duplicate raises a unique violation this code does not handle",
-                       confidence=confidence, severity="low")
-                break
             report("PL104", path, where,
-                   f"uniqueness of {insert.table} ({names}) is checked at line {read.span.line} and then inserted, "
-                   f"with no UNIQUE constraint on ({names}){'' if table else ' in the known schema'}: "
-                   "concurrent requests insert duplicates",
-                   confidence=confidence if table is not None else "medium")
-            break
+                   f"{insert.table} ({names}) is {checked} before this insert; the UNIQUE "
+                   "constraint holds, but a concurrent duplicate raises a unique violation this code does not handle",
+                   confidence=confidence, severity="low")
+            continue
+        what = "uniqueness of" if check.action == "read" else "the row of"
+        report("PL104", path, where,
+               f"{what} {insert.table} ({names}) is {checked} and then inserted, "
+               f"with no UNIQUE constraint on ({names}){'' if table else ' in the known schema'}: "
+               "concurrent requests insert duplicates",
+               confidence=confidence if table is not None else "medium")
+
+
+def _probing_default(unit: Unit, report: Report, insert: DataOp) -> None:
+    """`slug = Column(default=generate_slug)`, the default looking its table up by the value until none is found
+    (`while Dashboard.query.filter(Dashboard.slug == slug).first(): ...`): a check-then-insert the insert runs
+    through the column default. Reported when the insert leaves the column to it and nothing keeps it unique."""
+    project = report.project
+    table = project.table(insert.table, unit.module.path)
+    if table is None:
+        return
+    for column in table.columns.values():
+        if not column.default or column.name in insert.writes or unique_covering(table, {column.name}):
+            continue
+        module = project.module_at(column.path or table.path)
+        found = project.resolve(column.default, module) if module is not None else None
+        probe = next((op for op in found[0].ops if op.action == "read" and column.name in op.keys
+                      and project.table(op.table, module.path) is table), None) if found is not None else None
+        if probe is None:
+            continue
+        path, where, confidence = _where(unit, insert)
+        report("PL104", path, where,
+               f"{table.name}.{column.name} is chosen by its default {column.default}(), which looks the value up at "
+               f"line {probe.span.line} of {module.path} until none is found; with no UNIQUE constraint on "
+               f"{column.name}, concurrent inserts take the same value", confidence="medium")
+
+
+def _checked_inserts(unit: Unit, order: dict[int, int]):
+    """(check, insert, columns) for each insert whose values were first looked up: an earlier read of its table,
+    tested in a condition, keyed by `columns` with the values the insert writes (the first such read); or an earlier
+    DELETE by them and by a value that names the row (`name`, not only ids), an upsert emulated by delete-then-insert.
+    A relationship the insert sets (`user=me`) writes its foreign key (`user_id`)."""
+    for insert in unit.ops:
+        if insert.action != "insert" or not insert.table or collection_parts(insert) is not None:
+            continue
+        written = {**{f"{column}_id": value for column, value in insert.writes.items()}, **insert.writes}
+        for check in unit.ops:
+            if check.action not in ("read", "delete") or check.table != insert.table or \
+                    order[check.id] > order[insert.id] or check.exclusive_with(insert):
+                continue
+            if check.action == "read" and check.id not in unit.checked or \
+                    check.action == "delete" and all(ID_COLUMN.match(column) for column in check.keys):
+                continue  # a DELETE by ids only clears a parent's rows to write new ones: a replaced collection
+            columns = {c for c, value in check.keys.items() if c in written and value
+                       and _same_source(value, written[c])}
+            if any(c in ("id", "pk", "uuid") and c not in written for c in check.keys):
+                continue  # a row looked up by its own id (`filter_by(id=rental_id, member_id=me)`): no duplicate sought
+            if columns:
+                yield check, insert, columns
+                break
+
+
+def _insert_site(unit: Unit, check: DataOp, insert: DataOp) -> tuple[str, Span, Confidence]:
+    """Where a check-then-insert is reported: at the insert; at the handler's line of the call that inserts when
+    the check and the insert are two steps of the handler (each in a helper of another file: `if
+    user.get_task(name): ...` then `user.launch_task(name)`)."""
+    path, where, confidence = _where(unit, insert)
+    if path != unit.module.path and insert.id in unit.tops and unit.tops.get(check.id) != unit.tops[insert.id]:
+        return unit.module.path, unit.tops[insert.id], confidence
+    return path, where, confidence
+
+
+@unit_check("PL201")
+def natural_key_without_unique(unit: Unit, report: Report) -> None:
+    """`tag = Tag.query.filter_by(name=name).first(); if not tag: add(Tag(name))`: the code treats `name` as what
+    identifies a tag (one row per value), whatever the column is called; without UNIQUE, duplicates come in."""
+    if not unit.is_entry_point or not report.may_compare("PL201", unit):
+        return
+    order = {op.id: position for position, op in enumerate(unit.ops)}
+    for _, insert, columns in _checked_inserts(unit, order):
+        table = report.project.table(insert.table, unit.module.path)
+        name = next(iter(columns)) if len(columns) == 1 else None
+        column = table.columns.get(name) if table is not None and name else None
+        if column is None or not column.declared or column.span is None or ID_COLUMN.match(name) or \
+                column.references or EVENT_TABLE.search(table.name) or unique_covering(table, columns):
+            continue
+        _report_column(report, "PL201", table, column, f"{table.name}.{name} is what the code looks a row up by "
+                       "before inserting one (a natural key), but it has no UNIQUE constraint or unique index")
 
 
 def _collection_check_then_add(unit: Unit, report: Report, insert: DataOp, order: dict[int, int]) -> None:
@@ -435,8 +512,9 @@ def _collection_check_then_add(unit: Unit, report: Report, insert: DataOp, order
     owner = project.table(model, unit.module.path)
     if owner is None or attribute in owner.columns:
         return
+    tests = {attribute} | _membership_tests(project, unit, model)
     tested = next((r for r in unit.ops if r.action == "read" and r.id in insert.keys[COLLECTION_OWNER].reads
-                   and (r.id, attribute) in unit.tested and order[r.id] < order[insert.id]
+                   and any((r.id, name) in unit.tested for name in tests) and order[r.id] < order[insert.id]
                    and not r.exclusive_with(insert)), None)
     if tested is None:
         return
@@ -453,8 +531,20 @@ def _collection_check_then_add(unit: Unit, report: Report, insert: DataOp, order
     path, where, confidence = _where(unit, insert)
     names = ", ".join(table.name for table, _ in associations)
     report("PL104", path, where,
-           f"{model}.{attribute} is tested at line {tested.span.line} and then appended to, adding a row to {names} "
-           "with no UNIQUE pair: concurrent requests add it twice", confidence=confidence)
+           f"{model}.{attribute} is tested at {_line_in(unit, tested, path)} and then appended to, adding a row to "
+           f"{names} with no UNIQUE pair: concurrent requests add it twice", confidence=confidence)
+
+
+def _membership_tests(project: Project, unit: Unit, model: str) -> set[str]:
+    """Names the unit tests that are methods of the model taking an argument: `if not self.is_following(profile):`
+    asks the model whether a row is in one of its collections (`is_published()`, with nothing to look for, not)."""
+    found = set()
+    for name in {name for _, name in unit.tested}:
+        defined = project.resolve(f"{model}.{name}", unit.module, model)
+        if defined is not None and defined[0].params and \
+                defined[0].qualname in {f"{cls}.{name}" for cls in (model, *project.bases.get(model, ()))}:
+            found.add(name)
+    return found
 
 
 @unit_check("PL105")
@@ -628,6 +718,71 @@ def _report_column(report: Report, rule_id: str, table: Table, column, message: 
            evidence={"table": table.name, "column": column.name})
 
 
+def _unused(project: Project, table: Table, column: str) -> bool:
+    """A model's column that none of the inserts the code makes writes, and no code looks rows up by, compares or
+    updates: whatever its name says, the app stores nothing in it (a leftover) and relies on nothing about it.
+    Only for a model whose inserts the scan sees, each naming the columns it writes (not `Model(**data)`, nor an
+    object filled attribute by attribute or by position); never for tables known from DDL alone."""
+    if table.model is None:
+        return False
+    if "columns_used" not in project.derived:
+        project.derived["columns_used"] = _columns_used(project)
+    used = project.derived["columns_used"].get(table.name, set())
+    return "<insert>" in used and "*" not in used and column not in used
+
+
+def _columns_used(project: Project) -> dict[str, set[str]]:
+    """Per table, the columns some op or model method call of the code names; "<insert>" when the code inserts
+    rows, "*" when an insert writes columns the scan cannot tell (a spread, by position, attribute by attribute)."""
+    used: dict[str, set[str]] = {}
+    inserting: dict[tuple[int, bool], bool] = {}
+
+    def note(table: Table, names, insert: bool) -> None:
+        columns = used.setdefault(table.name, set())
+        if insert:
+            columns.add("<insert>")
+            if not names:
+                columns.add("*")
+        for name in names:
+            if name in table.columns:
+                columns.add(name)
+            elif name in table.relationships:  # `Post(author=me)` writes the key that refers to the author's table
+                related = project.table(table.relationships[name])
+                keys = [c for c, spec in table.columns.items() if related is not None
+                        and (spec.references or "").partition(".")[0] == related.name]
+                columns.update(keys or ["*"])
+            elif insert:  # by position, spread from data, or an attribute the scan cannot place
+                columns.add("*")
+
+    def inserts(function: Function, module, created: bool, depth: int = 0) -> bool:
+        """Whether calling `function` inserts a row; `session.add(self)` only does on an object just `created`."""
+        key = (id(function), created)
+        if key not in inserting:
+            inserting[key] = False
+            inserting[key] = any(op.action == "insert" and (created or "<self>" not in op.keys)
+                                 for op in function.ops) or depth < 2 and any(
+                found is not None and inserts(*found, call.receiver_created, depth + 1)
+                for call in function.calls for found in (project.resolve(call.name, module, call.receiver),))
+        return inserting[key]
+
+    for module in project.modules:
+        for function in module.functions:
+            for op in function.ops:
+                table = project.table(op.table) if op.table else None
+                if table is not None:
+                    note(table, [*op.keys, *op.guards, *op.atomic], insert=False)
+                    note(table, list(op.writes), insert=op.action == "insert")
+            for call in function.calls:
+                table = project.table(call.receiver) if call.receiver else None
+                if table is None or table.model is None:
+                    continue
+                found = project.resolve(call.name, module, call.receiver)
+                fields = call.receiver_fields if call.receiver_created else \
+                    {k: v for k, v in call.arguments.items() if k != "self"}
+                note(table, list(fields), insert=found is not None and inserts(*found, call.receiver_created))
+    return used
+
+
 @schema_check("PL201")
 def missing_unique(project: Project, report: Report) -> None:
     for table, column, _ in _columns(project):
@@ -635,7 +790,10 @@ def missing_unique(project: Project, report: Report) -> None:
             continue  # a foreign key (invoices.customer_id -> customers) points at a row, it does not name this one
         if PERSON_IDENTIFIER.match(column.name) and table.name not in project.principals:
             continue  # posts.username is the author's name, not the post's identity
-        if is_unique(table, column.name) or any(column.name in names for names in table.unique_sets):
+        if column.default and RANDOM_VALUE.search(column.default) or _unused(project, table, column.name):
+            continue  # a random token drawn for each row, or a column nothing writes: no duplicates to fear
+        if column.primary_key or is_unique(table, column.name) or \
+                any(column.name in names for names in table.unique_sets):
             continue
         _report_column(report, "PL201", table, column,
                        f"{table.name}.{column.name} identifies a row but has no UNIQUE constraint or unique index")
@@ -648,6 +806,8 @@ def missing_not_null(project: Project, report: Report) -> None:
         if not column.nullable or column.primary_key or column.optional == "explicit" or \
                 _not_null_apart(project, table, column):
             continue  # NOT NULL, or declared nullable on purpose (`nullable=True`)
+        if _unused(project, table, column.name):
+            continue  # nothing writes it: NULL is all it holds
         if column.optional == "typed" and written.filled_later(table.name, column.name):
             continue  # `Mapped[Optional[str]]`, and the code agrees: rows start without one
         every = written.every.get(table.name, set())
@@ -733,12 +893,13 @@ def _written(project: Project) -> _Written:
         if op.action == "update":
             written.updated.setdefault(name, set()).update(op.writes)
             continue
-        known = set(op.writes) - {"*", "**"}  # `Model(title=t, **data)`: `title` and who knows what
-        if known != set(op.writes) or not known:
+        writes = project.constructed(op.table, op.writes)  # `Tag(name)`: positional arguments named by __init__
+        known = set(writes) - {"*", "**"}  # `Model(title=t, **data)`: `title` and who knows what
+        if known != set(writes) or not known:
             written.open.add(name)
         columns = known | {f"{column}_id" for column in known} | \
             _relationship_keys(project, project.table(op.table), known)
-        if known and known == set(op.writes):
+        if known and known == set(writes):
             written.every[name] = written.every[name] & columns if name in written.every else columns
         written.some[name] = written.some.get(name, set()) | columns
     return written

@@ -236,6 +236,7 @@ class Column:
     span: Span | None = None
     path: str | None = None  # file that declares it, when not the table's own
     declared: bool = True  # False when only a constraint or an ALTER mentions it
+    default: str | None = None  # the function an ORM default calls (`default=generate_slug`, `lambda: token(40)`)
 
 
 @dataclass(slots=True)
@@ -246,9 +247,10 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     unique_sets: list[tuple[str, ...]] = field(default_factory=list)
     model: str | None = None  # ORM class name
-    relationships: dict[str, str] = field(default_factory=dict)  # ORM relationship attribute -> the class it names
     versioned: bool = False  # optimistic locking (version_id_col)
     defined: bool = False  # a full definition (CREATE TABLE, a model), not an alteration of one
+    # A model's one-to-many relationships (no `secondary` table): attribute -> the related model's class name.
+    relationships: dict[str, str] = field(default_factory=dict)
 
 
 ResolverKind = Literal["resty", "relative"]

@@ -29,7 +29,7 @@ from plumbline.scan.facts import (
     Taint,
 )
 from plumbline.scan.models import is_transaction_runner
-from plumbline.scan.schema import merge, split_statements
+from plumbline.scan.schema import merge, name_models_as_defined, split_statements
 from plumbline.scan.sql import bound_statement, display
 from plumbline.vocabulary import EVENT_TABLE, PERSON_IDENTIFIER, PRINCIPAL_TABLE, TEST_PATH
 
@@ -113,6 +113,7 @@ class Project:
             cockroach = "cockroachdb" in hints or "gen_random_uuid" in hints and "postgres" not in hints
             backend = "cockroachdb" if cockroach else "postgres"
         project = cls(modules=modules, backend=backend, hints=hints)
+        name_models_as_defined([table for module in modules for table in module.tables])
         project.tables = merge([table for module in modules for table in module.tables])
         project.schemas, project.schema_of = _schemas(modules)
         project.models = {t.model: name for name, t in project.tables.items() if t.model}
@@ -238,6 +239,44 @@ class Project:
                 return found
         candidates = self._by_name.get(name.rsplit(".", 1)[-1], [])
         return candidates[0] if len(candidates) == 1 else None
+
+    def constructed(self, model: str, writes: dict[str, Taint]) -> dict[str, Taint]:
+        """The columns an object built as `Tags(name)` writes: a positional argument ("0") is the parameter of that
+        position of the class's `__init__` (`def __init__(self, tagname)`), dropped when no `__init__` names it."""
+        if not any(key.isdigit() for key in writes):
+            return writes
+        defined = self._by_qualname.get(f"{model}.__init__", [])
+        found = defined[0] if len(defined) == 1 else self._inherited(model, "__init__", set())
+        params = found[0].params if found is not None else ()
+        named = {key: value for key, value in writes.items() if not key.isdigit()}
+        for key, value in writes.items():
+            if key.isdigit() and int(key) < len(params) and params[int(key)] not in named:
+                named[params[int(key)]] = value
+        return named
+
+    def module_at(self, path: str) -> ModuleFacts | None:
+        """The module of the file at `path`."""
+        if "modules_by_path" not in self.derived:
+            self.derived["modules_by_path"] = {module.path: module for module in self.modules}
+        return self.derived["modules_by_path"].get(path)
+
+    def through_relationship(self, op: DataOp, path: str) -> DataOp:
+        """A query of a loaded row's relationship (`user.tasks.select()`, table "User.tasks") as a query of the
+        related table keyed by its foreign key to the owner's table (`task.user_id = user.id`); unchanged when the
+        schema does not say which table and key (an association table, a column that is no relationship)."""
+        if op.action == "insert" or COLLECTION_OWNER not in op.keys or not op.table or "." not in op.table:
+            return op
+        model, _, attribute = op.table.rpartition(".")
+        owner = self.table(model, path)
+        related = self.table(owner.relationships.get(attribute), path) if owner is not None else None
+        if related is None:
+            return op
+        foreign = [name for name, column in related.columns.items()
+                   if (column.references or "").partition(".")[0] == owner.name]
+        if len(foreign) != 1:
+            return op
+        keys = {foreign[0] if column == COLLECTION_OWNER else column: value for column, value in op.keys.items()}
+        return replace(op, table=related.name, keys=keys)
 
     def is_called(self, function: Function) -> bool:
         """Whether some call in the project resolves to `function` (or passes it as a callback)."""
@@ -597,7 +636,11 @@ class _Inliner:
         calls = {call.result_id: call for call in function.calls}
         for kind, _, key in pending:
             if kind == "op":
-                for index, op in enumerate(_bind_passed(self._bind_self(own[key], created), passed)):
+                original = own[key]
+                # Objects the caller built (`session.add(self)` of a created object, a helper adding what it was
+                # passed): their writes were resolved where they were built.
+                bound = "<self>" in original.keys or bool(original.table and original.table.startswith(PASSED_OBJECT))
+                for index, op in enumerate(_bind_passed(self._bind_self(original, created), passed)):
                     if op.table and op.table.startswith(RETURNED):
                         # A write to what a call returned (or to a collection of it, "<returned>N.tags"): a row of
                         # the class the callee returns, else not a row.
@@ -607,7 +650,7 @@ class _Inliner:
                         op = replace(op, table=returned[returned_object] + dot + collection)
                     ids = renumber[key] if index == 0 else frozenset({next(self.ids)})
                     adapted = self._adapt(op, ids, resolve, context, segment, module, classes, site,
-                                          spread or {}, branch)
+                                          spread or {}, branch, bound=bound)
                     if adapted.dynamic_sql and passed and adapted.text_param in passed:
                         # The statement is the caller's: reported where the caller wrote it.
                         where_path, where = passed["<call>"]
@@ -656,7 +699,8 @@ class _Inliner:
 
     def _adapt(self, op: DataOp, new_ids: frozenset[int], resolve, context: _Context | None, segment,
                module: ModuleFacts, classes: dict[str, str], site: tuple[str, Span] | None,
-               spread: dict[str, Taint], branch: tuple) -> DataOp:
+               spread: dict[str, Taint], branch: tuple, bound: bool = False) -> DataOp:
+        """The op as it runs in the unit. `bound`: its writes are the caller's object, already resolved there."""
         new_id = next(iter(new_ids))
         self.paths[new_id] = module.path
         if classes and site is not None:
@@ -674,15 +718,18 @@ class _Inliner:
             txn, kind = segment(op.txn)
         if kind == "implicit" and op.api == "sql" and self.project.autocommit:
             txn, kind = next(self.ids), "autocommit"
-        return replace(
+        written = self.project.constructed(classes.get(op.table, op.table), op.writes) if op.table else op.writes
+        adapted = replace(
             op, id=new_id, txn=txn, txn_kind=kind, retried=retried,
             table=self.project.table_name(classes.get(op.table, op.table) if op.table else None),
             keys={column: resolve(value) for column, value in op.keys.items()},
-            writes=_spread({column: resolve(value) for column, value in op.writes.items()}, spread),
+            writes=_spread(written if bound else {column: resolve(value) for column, value in written.items()},
+                           spread),
             interpolated=resolve(op.interpolated) if op.interpolated is not None else None,
             item=resolve(op.item) if op.item is not None else None,
             condition_values={name: resolve(value) for name, value in op.condition_values.items()},
         )
+        return self.project.through_relationship(adapted, module.path)
 
     def _call(self, call: Call, module: ModuleFacts, resolve, environment: dict[str, Taint], depth: int,
               context: _Context | None, segment, stack: tuple[str, ...], classes: dict[str, str],

@@ -116,6 +116,13 @@ class ModuleContext:
             return name
         return f"{qualified}.{rest}" if rest else qualified
 
+    def unaliased(self, model: str) -> str:
+        """A model under the name it is defined with: `from models import Role as RoleModel` makes `RoleModel`
+        `Role` (the schema knows the class by its own name)."""
+        head, dot, rest = model.partition(".")
+        imported = self.imports.get(head, "").rpartition(".")[2]
+        return f"{imported}{dot}{rest}" if imported and imported != head and imported[:1].isupper() else model
+
 
 class FunctionVisitor:
     """Walks one function body in order, producing its `Function` facts."""
@@ -505,6 +512,8 @@ class FunctionVisitor:
     # ---- data operations -----------------------------------------------------------------------
 
     def add_op(self, node: ast.AST, **fields) -> DataOp:
+        if fields.get("table"):
+            fields["table"] = self.ctx.unaliased(fields["table"])
         txn, kind = self.txn()
         if fields.get("table") in self.ctx.imports:  # `from models import Case as CaseModel`: the model is Case
             fields["table"] = self.ctx.imports[fields["table"]].rpartition(".")[2]
@@ -775,8 +784,11 @@ class FunctionVisitor:
             spreads = [self.value(kw.value) for kw in node.keywords if kw.arg is None]  # Model(**data)
             # A spread dict whose keys are known (a literal, and the items set on it since) writes those columns.
             spread_fields = tuple(item for spread in spreads for item in spread.fields or (("**", spread),))
+            # Positional arguments by position ("0", "1"): the project stage names them after `__init__`'s parameters.
+            positional = () if any(isinstance(a, ast.Starred) for a in node.args) else \
+                tuple((str(index), argument) for index, argument in zip(range(len(node.args)), arguments))
             return Value(instance_of=constructed, created=True, taint=union(*arguments, *keywords.values()).taint,
-                         fields=tuple(keywords.items()) + spread_fields)
+                         fields=tuple(keywords.items()) + positional + spread_fields)
         if receiver is not None and receiver.instance_of and isinstance(func, ast.Attribute):
             # A method of an object of a known class — built here (`AccountService(db).charge()`), loaded
             # (`order.cancel()`), or `self` — is Class.method, found in the class or its bases by the project.
@@ -819,7 +831,7 @@ class FunctionVisitor:
         falsy = tuple(key for key, arg in [*((str(i), a) for i, a in enumerate(node.args)),
                                            *((kw.arg, kw.value) for kw in node.keywords if kw.arg)]
                       if isinstance(arg, ast.Constant) and arg.value in (False, None, 0))
-        if method and receiver is not None:
+        if receiver is not None:  # (a method of an object of unknown class may still resolve by its name)
             arguments_by_key["self"] = receiver.taint
         self.function.calls.append(Call(
             name=name, span=span(node), arguments=arguments_by_key, txn=txn, txn_kind=kind,

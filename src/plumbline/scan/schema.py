@@ -211,6 +211,17 @@ def _add(table: Table, item: exp.Expression, line: int) -> None:
                                      Column(column.name.lower(), span=Span(line), declared=False)).check = True
 
 
+def name_models_as_defined(tables: list[Table]) -> None:
+    """A model whose table name the scan derived (`CSRState` -> `csr_state`) takes the name DDL or a migration
+    defines for its class (`csrstate`) when only that one exists: a base class may name tables its own way
+    (`__tablename__ = cls.__name__.lower()` in a `declared_attr`)."""
+    defined = {table.name for table in tables if table.model is None and table.defined}
+    for table in tables:
+        own_name = table.model.lower() if table.model else None
+        if own_name and table.name not in defined and own_name in defined and table.name.replace("_", "") == own_name:
+            table.name = own_name
+
+
 def merge(tables: list[Table]) -> dict[str, Table]:
     """One table per name: the first full definition, with every constraint from every source."""
     merged: dict[str, Table] = {}
@@ -229,6 +240,7 @@ def merge(tables: list[Table]) -> dict[str, Table]:
         current.versioned = current.versioned or table.versioned
         current.defined = current.defined or table.defined
         current.unique_sets.extend(table.unique_sets)
+        current.relationships = {**table.relationships, **current.relationships}
         for name, column in table.columns.items():
             existing = current.columns.get(name)
             if existing is None:
@@ -242,6 +254,7 @@ def merge(tables: list[Table]) -> dict[str, Table]:
             existing.references = existing.references or column.references
             existing.check = existing.check or column.check
             existing.type = existing.type or column.type
+            existing.default = existing.default or column.default
             if column.declared and not existing.declared:
                 existing.declared, existing.span, existing.path = True, column.span, column.path or table.path
     return merged
@@ -251,9 +264,15 @@ def _copy(column: Column, table: Table) -> Column:
     return replace(column, path=column.path or table.path)
 
 
+def primary_key(table: Table) -> tuple[str, ...]:
+    """The columns of the table's primary key: one, or several for a composite key (each marked `primary_key`)."""
+    return tuple(name for name, column in table.columns.items() if column.primary_key)
+
+
 def is_unique(table: Table, column: str) -> bool:
+    """The column alone is unique: declared so, or the whole primary key (one column of a composite key is not)."""
     spec = table.columns.get(column)
-    if spec is not None and (spec.unique or spec.primary_key):
+    if spec is not None and (spec.unique or spec.primary_key and primary_key(table) == (column,)):
         return True
     return any(names == (column,) for names in table.unique_sets)
 
@@ -262,4 +281,4 @@ def unique_covering(table: Table, columns: set[str]) -> bool:
     """Some unique key is made only of `columns` (so rows agreeing on them cannot be duplicated)."""
     if any(is_unique(table, column) for column in columns):
         return True
-    return any(names and set(names) <= columns for names in table.unique_sets)
+    return any(names and set(names) <= columns for names in (*table.unique_sets, primary_key(table)))

@@ -202,6 +202,11 @@ def _conjuncts(where: exp.Expression | None) -> list[exp.Expression]:
     return conjuncts
 
 
+def _column(node: exp.Expression | None) -> bool:
+    """A column reference, not a value interpolated where one is written (`WHERE id = %s" % task_id`)."""
+    return isinstance(node, exp.Column) and not HOLE_RE.fullmatch(node.name)
+
+
 def _predicates(where: exp.Expression | None) -> tuple[dict[str, tuple[Ref, ...]], tuple[str, ...]]:
     keys: dict[str, tuple[Ref, ...]] = {}
     guards: list[str] = []
@@ -210,17 +215,15 @@ def _predicates(where: exp.Expression | None) -> tuple[dict[str, tuple[Ref, ...]
             left, right = _strip(conjunct.this), conjunct.args.get("expression")
             if isinstance(conjunct, exp.In):
                 right = conjunct
-            if isinstance(left, exp.Column) and right is not None and not isinstance(_strip(right), exp.Column):
+            if _column(left) and right is not None and not _column(_strip(right)):
                 keys[left.name.lower()] = keys.get(left.name.lower(), ()) + _refs(right)
                 continue
-            if isinstance(right, exp.Expression) and isinstance(_strip(right), exp.Column) and not isinstance(
-                left, exp.Column
-            ):
+            if isinstance(right, exp.Expression) and _column(_strip(right)) and not _column(left):
                 keys[_strip(right).name.lower()] = _refs(left)
                 continue
-            if isinstance(left, exp.Column) and isinstance(right, exp.Expression) and isinstance(_strip(right), exp.Column):
+            if _column(left) and isinstance(right, exp.Expression) and _column(_strip(right)):
                 continue  # a join condition
-        guards.extend(column.name.lower() for column in conjunct.find_all(exp.Column))
+        guards.extend(column.name.lower() for column in conjunct.find_all(exp.Column) if _column(column))
     return keys, tuple(dict.fromkeys(guards))
 
 

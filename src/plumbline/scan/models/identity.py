@@ -4,6 +4,7 @@ auth helpers share: `current_user`, `get_jwt_identity()`, decorators that answer
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from plumbline.scan.facts import Taint
 from plumbline.scan.models import attributes, calls, module_nodes, names
@@ -36,7 +37,10 @@ def identity_helper(visitor, site) -> Value | None:
     if chosen or passed.params:
         return None
     visitor.function.authenticated = True
-    return Value(taint=Taint(identity=True))
+    # A project helper is followed all the same: what it reads (`get_current_user_cart()` loads the caller's cart)
+    # is a read of the handler's, its result the caller's.
+    followed = visitor.python_call(site)
+    return replace(followed, taint=followed.taint | Taint(identity=True))
 
 
 @calls()

@@ -7,15 +7,26 @@ import ast
 import re
 from dataclasses import replace
 
-from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, PASSED_OBJECT, RETURNED, Column, Span, Table
-from plumbline.scan.models import attributes, calls, module_nodes
-from plumbline.scan.pyast import dotted, is_true, kwarg, last_name, source, span, string, strings
+from plumbline.scan.facts import (
+    COLLECTION_MEMBER,
+    COLLECTION_OWNER,
+    PASSED_OBJECT,
+    RETURNED,
+    Column,
+    EntryPoint,
+    Span,
+    Table,
+    Taint,
+)
+from plumbline.scan.models import Registrations, attributes, calls, entry_points, module_nodes
+from plumbline.scan.pyast import dotted, is_true, kwarg, last_name, source, span, string, strings, walk
 from plumbline.scan.values import UNKNOWN, ColumnRef, Query, Value, union
 from plumbline.vocabulary import MODEL_PARAMETER
 
 RESULT_METHODS = ("fetchone", "fetchall", "fetchmany", "first", "one", "one_or_none", "all", "scalar", "scalars",
                   "scalar_one", "scalar_one_or_none", "mappings", "first_or_404", "one_or_404", "count", "exists",
                   "unique", "tuples", "paginate")
+STATEMENT_RUNNERS = ("first_or_404", "one_or_404", "paginate")  # `db.<runner>(statement)` runs the statement
 QUERY_MODIFIERS = ("order_by", "limit", "offset", "options", "join", "outerjoin", "distinct", "returning",
                    "execution_options", "group_by", "having", "select_from", "correlate", "load_only")
 STATEMENTS = ("select", "update", "insert", "delete")
@@ -93,10 +104,24 @@ def collection_change(visitor, site) -> Value | None:
     and written back whole. Which one the attribute is, only the schema says: the op is an INSERT into (a DELETE
     from) `Model.attribute` (COLLECTION_OWNER and COLLECTION_MEMBER name its sides), and the checks tell them
     apart. The owner may be what a project call returned (`<returned>N`): the project stage names its class."""
-    collection = site.node.func.value if isinstance(site.node.func, ast.Attribute) else None
-    if not (isinstance(collection, ast.Attribute) and isinstance(collection.value, ast.Name)):
+    collection = _loaded_collection(visitor, site)
+    if collection is None or not site.arguments and site.name != "pop":
         return None
-    if not site.arguments and site.name != "pop":
+    attribute, owner = collection
+    visitor.add_op(site.node, api="orm", action="insert" if site.name in COLLECTION_ADDS else "delete",
+                   table=attribute, keys={COLLECTION_OWNER: owner.taint},
+                   writes={COLLECTION_MEMBER: union(*site.arguments).taint})
+    return UNKNOWN
+
+
+def _loaded_collection(visitor, site) -> tuple[str, Value] | None:
+    """`owner.attribute` that a method is called on, `owner` a row loaded here: (`Model.attribute`, owner)."""
+    return _attribute_of_loaded(visitor, site.node.func.value if isinstance(site.node.func, ast.Attribute) else None)
+
+
+def _attribute_of_loaded(visitor, collection: ast.expr | None) -> tuple[str, Value] | None:
+    """`owner.attribute`, `owner` a row loaded here (or returned by a call): (`Model.attribute`, owner)."""
+    if not (isinstance(collection, ast.Attribute) and isinstance(collection.value, ast.Name)):
         return None
     owner = visitor.scope.lookup(collection.value.id)
     if owner is None or not owner.instance_of or owner.created or \
@@ -104,11 +129,7 @@ def collection_change(visitor, site) -> Value | None:
         return None
     if owner.instance_of in visitor.ctx.class_names and not visitor.ctx.is_row_class(owner.instance_of):
         return None  # `self.pending.pop()` in a plain class: no row
-    member = union(*site.arguments).taint
-    visitor.add_op(site.node, api="orm", action="insert" if site.name in COLLECTION_ADDS else "delete",
-                   table=f"{owner.instance_of}.{collection.attr}", keys={COLLECTION_OWNER: owner.taint},
-                   writes={COLLECTION_MEMBER: member})
-    return UNKNOWN
+    return f"{owner.instance_of}.{collection.attr}", owner
 
 
 # ---- queries ---------------------------------------------------------------------------------------------
@@ -215,6 +236,55 @@ def _predicate(visitor, node: ast.expr, keys: list, guards: list) -> None:
     visitor.value(node)
 
 
+@calls("select", "filter", "filter_by", "where", "delete")
+def relationship_query(visitor, site) -> Value | None:
+    """`user.tasks.select().where(...)`, `user.notifications.delete()`, `post.comments.filter_by(...)`: a
+    query of the rows a loaded object's relationship holds (a write-only or dynamic relationship), the owner
+    being a key. The project stage names the related table and the foreign key the owner fills."""
+    collection = _loaded_collection(visitor, site) if site.receiver is None or site.receiver.query is None else None
+    if collection is None:
+        return None
+    attribute, owner = collection
+    query = Query(model=attribute, keys=((COLLECTION_OWNER, owner.taint),),
+                  action="delete" if site.name == "delete" else "read")
+    if site.name == "filter_by":
+        return filter_by(visitor, replace(site, receiver=Value(query=query)))
+    if site.name in ("filter", "where"):
+        return where(visitor, replace(site, receiver=Value(query=query)))
+    return Value(query=query)
+
+
+@calls("next", "any")
+def collection_search(visitor, site) -> Value | None:
+    """`next((s for s in user.portfolio if s.symbol == symbol), None)`, `any(...)`: a search of the rows a loaded
+    object's relationship holds, by their columns: a read of the related table keyed by the owner and those."""
+    search = site.node.args[0] if site.node.args else None
+    if not isinstance(search, ast.GeneratorExp) or len(search.generators) != 1:
+        return None
+    generator = search.generators[0]
+    collection = _attribute_of_loaded(visitor, generator.iter)
+    if collection is None or not isinstance(generator.target, ast.Name):
+        return None
+    attribute, owner = collection
+    keys = {COLLECTION_OWNER: owner.taint}
+    for condition in generator.ifs:
+        tests = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) else \
+            [condition]
+        for test in (t for t in tests if isinstance(t, ast.Compare) and isinstance(t.ops[0], ast.Eq)):
+            sides = (test.left, test.comparators[0])
+            for element, other in (sides, sides[::-1]):
+                if isinstance(element, ast.Attribute) and isinstance(element.value, ast.Name) and \
+                        element.value.id == generator.target.id and len(test.ops) == 1:
+                    keys[element.attr] = union(visitor.value(other)).taint
+    if len(keys) == 1:
+        return None
+    op = visitor.add_op(site.node, api="orm", action="read", table=attribute, keys=keys)
+    found = Value(taint=Taint(reads=frozenset({op.id})))
+    if site.name == "next" and site.arguments[0].instance_of:  # the row found: its writes are the related row's
+        return replace(union(found, *site.arguments), instance_of=site.arguments[0].instance_of)
+    return found
+
+
 @calls("on_conflict_do_nothing", "on_conflict_do_update")
 def upsert(visitor, site) -> Value | None:
     """postgresql.insert(...).on_conflict_do_...()."""
@@ -271,6 +341,8 @@ def result(visitor, site) -> Value | None:
         return None
     if site.receiver.query is not None:
         return visitor.query_op(site.node, site.receiver.query)
+    if site.name in STATEMENT_RUNNERS and site.arguments and site.arguments[0].query is not None:
+        return visitor.query_op(site.node, site.arguments[0].query)  # Flask-SQLAlchemy 3: db.first_or_404(select(...))
     return site.receiver
 
 
@@ -285,7 +357,7 @@ def serialized(visitor, site) -> Value | None:
 def model_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | None:
     """`Model.query`, `Model.column`, `table.c.column`."""
     base = node.value
-    if node.attr == "query" and visitor.looks_like_model(base):
+    if node.attr == "query" and (visitor.looks_like_model(base) or _acronym_class(visitor, base)):
         return Value(query=Query(model=last_name(base)))
     if node.attr == "c" and owner.column is None:
         return owner
@@ -294,6 +366,36 @@ def model_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | None:
     if isinstance(base, ast.Attribute) and base.attr == "c":
         return Value(column=ColumnRef(last_name(base.value), node.attr))
     return None
+
+
+def _acronym_class(visitor, node: ast.expr) -> bool:
+    """An upper-case name that is no value of this module, before `.query`: a model named by an acronym (`CSR`),
+    not a constant (constants are assigned in the module; `looks_like_model` leaves upper-case names out)."""
+    return isinstance(node, ast.Name) and node.id.isupper() and len(node.id) > 1 and \
+        visitor.scope.lookup(node.id) is None
+
+
+# ---- mapper and session events ----------------------------------------------------------------------------
+
+FLUSH_EVENTS = ("before_insert", "after_insert", "before_update", "after_update", "before_delete", "after_delete",
+                "before_flush", "after_flush", "after_flush_postexec", "before_commit")
+
+
+@entry_points
+def flush_listeners(tree: ast.Module, ctx) -> Registrations:
+    """`@event.listens_for(TaskRun, "after_insert")`: SQLAlchemy runs the listener inside the flush of whichever
+    request writes the model, in that request's transaction: what it does is request code (its arguments are the
+    ORM's, not the client's)."""
+    registrations = Registrations()
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and last_name(decorator.func) == "listens_for" and \
+                    len(decorator.args) >= 2 and string(decorator.args[1]) in FLUSH_EVENTS:
+                name = f"{last_name(decorator.args[0])} {string(decorator.args[1])}"
+                registrations.add_function(node.name, EntryPoint(kind="consumer", name=name))
+    return registrations
 
 
 # ---- schema ----------------------------------------------------------------------------------------------
@@ -312,7 +414,9 @@ def declarative_model(node: ast.ClassDef, ctx) -> None:
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """Flask-SQLAlchemy's default table name for a model: `OrderLine` -> `order_line`, `CSR` -> `csr`,
+    `SRState` -> `sr_state` (an acronym stays one word)."""
+    return re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name).lower().lstrip("_")
 
 
 def model_table(node: ast.ClassDef, path: str) -> Table | None:
@@ -349,10 +453,10 @@ def model_table(node: ast.ClassDef, path: str) -> Table | None:
             column = column_call(value, target, item.lineno, annotation)
             if column is not None:
                 table.columns[column.name] = column
-        elif isinstance(value, ast.Call) and last_name(value.func) == "relationship" and value.args:
-            related = string(value.args[0]) or last_name(value.args[0])
-            if related:
-                table.relationships[target] = related.rpartition(".")[2]
+        elif isinstance(value, ast.Call) and last_name(value.func) == "relationship":
+            related = _related_model(value, annotation)
+            if related and kwarg(value, "secondary") is None:
+                table.relationships[target] = related
         elif value is None and annotation is not None and "Mapped" in source(annotation) and \
                 "relationship" not in source(annotation):
             mapped = source(annotation)
@@ -377,10 +481,23 @@ def _constructor_required(node: ast.ClassDef) -> set[str]:
     positional = init.args.posonlyargs + init.args.args
     required = {arg.arg for arg in positional[1:len(positional) - len(init.args.defaults)]}
     required |= {arg.arg for arg, default in zip(init.args.kwonlyargs, init.args.kw_defaults) if default is None}
-    return {target.attr.lower() for item in ast.walk(init) if isinstance(item, ast.Assign)
+    return {target.attr.lower() for item in walk(init) if isinstance(item, ast.Assign)
             and isinstance(item.value, ast.Name) and item.value.id in required
             for target in item.targets if isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name) and target.value.id == "self"}
+
+
+def _related_model(call: ast.Call, annotation: ast.expr | None) -> str | None:
+    """The class a `relationship(...)` leads to: its first argument (`"Task"`, `Task`), else the class its
+    annotation names (`so.WriteOnlyMapped['Task']`, `Mapped[List["Task"]]`)."""
+    if call.args:
+        return (string(call.args[0]) or last_name(call.args[0]) or "").rpartition(".")[2] or None
+    names = re.findall(r"[A-Za-z_]\w*", source(annotation)) if annotation is not None else []
+    classes = [name for name in names if name[:1].isupper() and name not in TYPING_WRAPPERS]
+    return classes[-1] if classes else None
+
+
+TYPING_WRAPPERS = ("Mapped", "WriteOnlyMapped", "DynamicMapped", "List", "Set", "Optional", "Sequence")
 
 
 def _optional(annotation: str) -> bool:
@@ -418,7 +535,16 @@ def column_call(call: ast.Call, attribute: str | None, line: int, annotation: as
         name=name.lower(), type=type_name, nullable=nullable and not primary_key, optional=optional,
         unique=is_true(kwarg(call, "unique")),
         primary_key=primary_key, references=references, check=check, span=Span(line),
+        default=_default_function(kwarg(call, "default")),
     )
+
+
+def _default_function(default: ast.expr | None) -> str | None:
+    """The function a column default calls: `default=generate_slug`, `default=lambda: generate_token(40)`,
+    `default=uuid.uuid4` (a constant default calls none)."""
+    if isinstance(default, ast.Lambda):
+        default = default.body.func if isinstance(default.body, ast.Call) else None
+    return dotted(default) or None if isinstance(default, (ast.Name, ast.Attribute)) else None
 
 
 def _table_args(value: ast.expr | None, table: Table) -> None:

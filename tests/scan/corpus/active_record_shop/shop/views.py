@@ -12,7 +12,7 @@ def add_to_basket(product_id):
     basket.save()
     line = basket.line_for(product_id)
     if line is None:
-        BasketLine.create(basket_id=basket.id, product_id=product_id, quantity=1)  # expect: PL106
+        BasketLine.create(basket_id=basket.id, product_id=product_id, quantity=1)  # expect: PL106, PL104 (low: UNIQUE holds, the violation is unhandled)
     else:
         line.quantity = line.quantity + 1  # expect: PL102
         line.save()
