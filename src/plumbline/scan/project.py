@@ -85,6 +85,7 @@ class Project:
     _by_qualname: dict[str, list[tuple[Function, ModuleFacts]]] = field(default_factory=dict)
     _reaching: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> reaches_ops
     _committing: dict[tuple[int, int], bool] = field(default_factory=dict)  # (id of a function, depth) -> commits
+    _resolved: dict[tuple[str, int, str | None], tuple[Function, ModuleFacts] | None] = field(default_factory=dict)
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> its bases' names, every module
     # One merged schema per app in the tree (see _schemas), and which one each module's code runs against.
     schemas: dict[str, dict[str, Table]] = field(default_factory=dict)
@@ -219,7 +220,14 @@ class Project:
     def resolve(self, name: str, module: ModuleFacts,
                 receiver: str | None = None) -> tuple[Function, ModuleFacts] | None:
         """The project function `name` calls, or None. `receiver`: the class of the object a method is called
-        on; a method it does not define is looked up in its bases (mixins), as Python would."""
+        on; a method it does not define is looked up in its bases (mixins), as Python would. Asked again and again
+        (every unit follows the same helpers): each answer is remembered."""
+        key = (name, id(module), receiver)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(name, module, receiver)
+        return self._resolved[key]
+
+    def _resolve(self, name: str, module: ModuleFacts, receiver: str | None) -> tuple[Function, ModuleFacts] | None:
         found = self._functions.get(name) or self._functions.get(f"{module.module}.{name}")
         if found:
             return found

@@ -18,6 +18,10 @@ from plumbline.scan.sql import exp, normalise, printed, syntax_tree
 # alternative matches without backtracking, so splitting is linear even in hostile text.
 _STATEMENT_END = re.compile(r"'[^']*(?:''[^']*)*(?:'|\Z)|\"[^\"]*(?:\"|\Z)|--[^\n]*|/\*.*?(?:\*/|\Z)|;", re.S)
 _DDL_HINT = re.compile(r"\b(create\s+(unique\s+)?(table|index)|alter\s+table)\b", re.I)
+# DDL that adds no column, constraint or unique index (a migration's drops and renames, a plain index): not parsed.
+_NOTHING_ADDED = re.compile(r"\s*(create\s+index\b|alter\s+table\s+(if\s+exists\s+)?(only\s+)?[^\s(]+\s+"
+                            r"(drop|rename|owner\s+to|set\s+(schema|tablespace|logged|unlogged))\b(?![\s\S]*,\s*"
+                            r"(add|alter)\b))", re.I)
 
 
 # DDL only CockroachDB accepts: its STRING type, unique_rowid(), crdb_internal, INTERLEAVE (old versions).
@@ -74,6 +78,8 @@ def tables_from_ddl(text: str, path: str, first_line: int = 1) -> list[Table]:
     """Partial tables from the CREATE TABLE / ALTER TABLE / CREATE UNIQUE INDEX statements in `text`."""
     tables = []
     for statement, line_offset in statements(text):
+        if _NOTHING_ADDED.match(statement):
+            continue
         short = len(statement) <= MAX_REMEMBERED_STATEMENT
         table = _remembered_table(statement) if short else _statement_table(statement)
         if table is not None:
