@@ -10,6 +10,7 @@ definition from DDL, an ORM model, a migration or (later) a live database is one
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 Action = Literal["read", "insert", "update", "delete", "upsert", "other"]
@@ -44,12 +45,12 @@ class Taint:
                 (other.cast or not other.client) and (self.cast or not self.client):
             return self  # nothing new (the common case when one value flows on): no new object
         return Taint(
-            client=self.client | other.client,
+            client=_joined(self.client, other.client),
             cast=(self.cast or not self.client) and (other.cast or not other.client),
             identity=self.identity or other.identity,
-            reads=self.reads | other.reads,
-            params=self.params | other.params,
-            raw_params=self.raw_params | other.raw_params,
+            reads=_joined(self.reads, other.reads),
+            params=_joined(self.params, other.params),
+            raw_params=_joined(self.raw_params, other.raw_params),
         )
 
     def __bool__(self) -> bool:
@@ -68,6 +69,21 @@ class Taint:
     @property
     def injectable(self) -> bool:
         return bool(self.client) and not self.cast
+
+
+@lru_cache(maxsize=8192)
+def just(item: str) -> frozenset[str]:
+    """`frozenset({item})`, one object per name: every function's parameters and every request field start a taint
+    of their own, and the same names recur in every file."""
+    return frozenset({item})
+
+
+def _joined(mine: frozenset, theirs: frozenset) -> frozenset:
+    """`mine | theirs`, reusing one of them when it already holds the other: taints are kept by the hundred
+    thousand, and most joins add nothing to one side."""
+    if theirs <= mine:
+        return mine
+    return theirs if mine <= theirs else mine | theirs
 
 
 NO_TAINT = Taint()

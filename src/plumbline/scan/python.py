@@ -21,7 +21,18 @@ from dataclasses import replace
 from itertools import count
 
 from plumbline.scan import models
-from plumbline.scan.facts import NO_TAINT, RETURNED, Call, DataOp, EntryPoint, Function, ModuleFacts, Taint, TxnKind
+from plumbline.scan.facts import (
+    NO_TAINT,
+    RETURNED,
+    Call,
+    DataOp,
+    EntryPoint,
+    Function,
+    ModuleFacts,
+    Taint,
+    TxnKind,
+    just,
+)
 from plumbline.scan.models import CallSite, Registrations, first_answer
 from plumbline.scan.pyast import (
     dotted,
@@ -141,13 +152,13 @@ class FunctionVisitor:
         self.scope = Scope(parent=parent or ctx.globals)
         annotated = _annotated_classes(node)
         for param in params:
-            self.scope.names[param] = Value(taint=Taint(params=frozenset({param}), raw_params=frozenset({param})),
+            self.scope.names[param] = Value(taint=Taint(params=just(param), raw_params=just(param)),
                                             instance_of=annotated.get(param))
         if owner is not None and parameters(node)[:1] == ["self"]:
             # The object the method is called on: the project stage binds it to the caller's object (argument
             # "self"), and a mixin's class to the caller's class.
-            self.scope.names["self"] = Value(instance_of=owner, taint=Taint(params=frozenset({"self"}),
-                                                                            raw_params=frozenset({"self"})))
+            itself = just("self")
+            self.scope.names["self"] = Value(instance_of=owner, taint=Taint(params=itself, raw_params=itself))
         self.explicit: list[int] = []
         self.segment = next(ctx.txn_ids)
         self.function.first_txn = self.segment

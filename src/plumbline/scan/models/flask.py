@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 import re
 
-from plumbline.scan.facts import EntryPoint, Taint
+from plumbline.scan.facts import EntryPoint, Taint, just
 from plumbline.scan.models import VIEW_METHODS, Registrations, attributes, calls, entry_points, module_nodes, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_nodes_of, source, string, strings, walk
+from plumbline.scan.pyast import decorator_name, dotted, kwarg, last_name, module_nodes_of, source, string, strings
 from plumbline.scan.values import UNKNOWN, Value
 from plumbline.vocabulary import AUTH_DECORATOR, IDENTITY_ATTRIBUTE, PRIVILEGE, UNAUTHORIZED
 
@@ -52,7 +52,7 @@ def request_source(visitor, node: ast.AST | None) -> str:
 
 
 def _client(origin: str) -> Value:
-    return Value(taint=Taint(client=frozenset({origin})))
+    return Value(taint=Taint(client=just(origin)))
 
 
 def _labelled(origin: str, label: str | None) -> str:
@@ -213,11 +213,15 @@ def _registering_helpers(tree: ast.Module) -> dict[str, Helper]:
     """Module functions that register the view they are given: Flask's documented pluggable-view helper
     `def register_api(view, endpoint, url): view_func = view.as_view(endpoint); app.add_url_rule(url, ...)`."""
     helpers = {}
+    registered = [call for call in module_nodes_of(tree, ast.Call)
+                  if call.args and last_name(call.func) == "add_url_rule"]
+    if not registered:
+        return helpers  # (most modules)
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef):
             continue
-        rules = [rule for rule in walk(node) if isinstance(rule, ast.Call) and rule.args
-                 and last_name(rule.func) == "add_url_rule" and _view_parameter(rule, node)]
+        end = node.end_lineno or node.lineno
+        rules = [rule for rule in registered if node.lineno <= rule.lineno <= end and _view_parameter(rule, node)]
         if rules:
             helpers[node.name] = (node, rules)
     return helpers
