@@ -432,6 +432,14 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
     sys.exit(_exit_code(document, fail_on))
 
 
+def rule_catalogue() -> list[dict]:
+    """Every rule as `rules --format json` lists it (the MCP server's `rules` tool too)."""
+    from plumbline.rules import all_rules
+
+    return [{"id": r.id, "name": r.name, "engine": r.engine, "severity": r.severity, "cwe": list(r.cwe),
+             "owasp": r.owasp, "summary": r.summary} for r in all_rules()]
+
+
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(output_format: str) -> None:
@@ -439,9 +447,7 @@ def rules(output_format: str) -> None:
     from plumbline.rules import all_rules
 
     if output_format == "json":
-        click.echo(json.dumps([{"id": r.id, "name": r.name, "engine": r.engine, "severity": r.severity,
-                                "cwe": list(r.cwe), "owasp": r.owasp, "summary": r.summary} for r in all_rules()],
-                              indent=2))
+        click.echo(json.dumps(rule_catalogue(), indent=2))
         return
     table = Table(title="plumbline rules", title_justify="left")
     for column in ("id", "name", "engine", "severity", "CWE", "OWASP", "summary"):
@@ -469,3 +475,27 @@ def explain(rule_id: str) -> None:
         console.print(Markdown(rule.documentation()))
     else:
         click.echo(rule.documentation(), nl=False)
+
+
+@main.command("mcp")
+@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              metavar="DIR", help="A folder the tools may read (repeatable; relative paths start at the first) "
+              "[default: the current folder]. Paths outside every root are refused.")
+@click.option("--allow-active", is_flag=True,
+              help="Let a client ask the probe tool for active mode (state-changing requests); without it the "
+              "probe only reads.")
+def mcp_command(roots: tuple[Path, ...], allow_active: bool) -> None:
+    """Serve scan, probe, explain and rules to an AI assistant over MCP on stdio (docs/mcp.md)."""
+    try:
+        from plumbline.mcp_server import Policy, serve
+    except ImportError as exc:
+        if not (exc.name or "").startswith("mcp"):
+            raise
+        _error(Console(stderr=True), "the MCP server needs the 'mcp' extra (mcp 2 or later): "
+               "pip install 'plumbline[mcp]'")
+        sys.exit(EXIT_USAGE)
+    try:
+        policy = Policy.create(list(roots), allow_active)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    serve(policy)
