@@ -49,6 +49,15 @@ def with_backend_options(command):
     return command
 
 
+def with_baseline_options(command):
+    """--baseline and --write-baseline (docs/integrations.md#baseline), the same for every engine."""
+    command = click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                           help="Record every finding of this run in FILE for --baseline (the report still lists "
+                                "them; the exit code counts none).")(command)
+    return click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                        help="Report only the findings that FILE (from --write-baseline) does not hold.")(command)
+
+
 class _Commands(click.Group):
     """Ctrl-C that a command does not handle itself exits 130, as documented (click's own default is 1: findings)."""
 
@@ -196,13 +205,17 @@ def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
               help="Database the fixes are written for [default: auto, from the code].")
 @click.option("--isolated", is_flag=True, help="Trust nothing in the scanned tree: ignore its [tool.plumbline] "
               "settings and its inline suppression comments (for untrusted pull requests).")
-def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend, isolated) -> None:
+@with_baseline_options
+def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, exclude, backend, isolated, baseline,
+         write_baseline) -> None:
     """Find integrity failures in Flask code on CockroachDB/PostgreSQL, statically."""
+    from plumbline.report.sarif import Context
     from plumbline.scan import ScanOptions, scan as run_scan
     from plumbline.scan.config import ConfigError, ScanConfig, load
 
     err = Console(stderr=True)
     _validate_output(output)
+    known = _read_baseline(err, baseline, write_baseline)
     given = [_scan_path(text) for text in paths]
     try:
         config = ScanConfig() if isolated else load(given[0])[0]
@@ -232,8 +245,9 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     elapsed = time.perf_counter() - started
     stats = (f"{result.files} files, {result.lines} lines in {elapsed:.2f} s"
              + (f" ({result.cached} from cache)" if result.cached else ""))
-    _emit(result.document, output_format, output, stats, rule_ids)
-    code = _exit_code(result.document, fail_on or config.fail_on)
+    document, prints = _apply_baseline(err, result.document, result.root, known, write_baseline)
+    _emit(document, output_format, output, stats, rule_ids, Context(root=result.root, fingerprints=prints))
+    code = _exit_code(_counted(document, write_baseline), fail_on or config.fail_on)
     if result.analysed == 0 and code != EXIT_INTERNAL:
         _error(err, "nothing could be analysed: " + ("every file was skipped (the report lists why)" if result.files
                                                       else "no .py or .sql file under " + ", ".join(paths)))
@@ -256,6 +270,56 @@ def _scan_path(text: str) -> Path:
     if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
         raise click.UsageError(f"{printable(text)}: not a directory or a regular file")
     return Path(text)
+
+
+def _read_baseline(err: Console, baseline: Path | None, write_baseline: Path | None) -> frozenset[str] | None:
+    """The fingerprints of --baseline, read before any work is done (exit 2 when it cannot be used)."""
+    from plumbline.baseline import BaselineError, read
+
+    if baseline is not None and write_baseline is not None:
+        raise click.UsageError("--baseline and --write-baseline go separately: write the baseline, then use it")
+    _validate_output(write_baseline, "--write-baseline")
+    if baseline is None:
+        return None
+    try:
+        return read(baseline)
+    except BaselineError as exc:
+        _error(err, f"--baseline {exc}")
+        sys.exit(EXIT_USAGE)
+
+
+def _apply_baseline(err: Console, document: FindingsDocument, root: Path | None, known: frozenset[str] | None,
+                    write_baseline: Path | None) -> tuple[FindingsDocument, list[str] | None]:
+    """The document to report, and its findings' fingerprints: without the findings --baseline holds; all of
+    them, recorded in the file, with --write-baseline. Without either option, nothing to do (and the
+    fingerprints are computed only if SARIF needs them)."""
+    from plumbline import baseline
+    from plumbline.fingerprints import fingerprints
+
+    if known is None and write_baseline is None:
+        return document, None
+    prints = fingerprints(document, root)
+    if write_baseline is not None:
+        try:
+            baseline.write(write_baseline, document, prints, root)
+        except OSError as exc:
+            _error(err, f"--write-baseline {write_baseline}: {(exc.strerror or str(exc)).lower()}")
+            sys.exit(EXIT_USAGE)
+        err.print(f"wrote {len(prints)} finding{'s' if len(prints) != 1 else ''} to the baseline "
+                  f"{terminal_text(str(write_baseline))}; with --baseline, later runs report only new ones",
+                  highlight=False, soft_wrap=True)
+    if known is None:
+        return document, prints
+    filtered = baseline.apply(document, prints, known)
+    err.print(f"{filtered.known} finding{'s' if filtered.known != 1 else ''} left out: in the baseline"
+              + (f"; {filtered.gone} of its entries no longer found (fixed or changed)" if filtered.gone else ""),
+              highlight=False, soft_wrap=True)
+    return filtered.document, filtered.fingerprints
+
+
+def _counted(document: FindingsDocument, write_baseline: Path | None) -> FindingsDocument:
+    """The document the exit code is taken from: once recorded in a new baseline, no finding counts."""
+    return document.model_copy(update={"findings": ()}) if write_baseline is not None else document
 
 
 def _rule_prefixes(option: str, values: tuple[str, ...]) -> list[str] | None:
@@ -295,23 +359,24 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _validate_output(output: Path | None) -> None:
+def _validate_output(output: Path | None, option: str = "--output") -> None:
     """Refuse an --output that cannot be written before any work is done, so no run's result is lost."""
     if output is None:
         return
     if output.is_dir():
-        raise click.UsageError(f"--output {printable(str(output))}: is a directory")
+        raise click.UsageError(f"{option} {printable(str(output))}: is a directory")
     folder = output.absolute().parent
     if not folder.is_dir():
-        raise click.UsageError(f"--output {printable(str(output))}: folder {printable(str(folder))} does not exist")
+        raise click.UsageError(f"{option} {printable(str(output))}: folder {printable(str(folder))} does not exist")
     if not os.access(folder, os.W_OK) or output.exists() and not os.access(output, os.W_OK):
-        raise click.UsageError(f"--output {printable(str(output))}: not writable")
+        raise click.UsageError(f"{option} {printable(str(output))}: not writable")
 
 
 def _emit(document: FindingsDocument, output_format: str, output: Path | None, stats: str,
-          rule_ids: list[str]) -> None:
+          rule_ids: list[str], context=None) -> None:
     """Write the report in the chosen format, to `output` or stdout; the run's figures and any internal error
-    go to the user on stderr (an internal error is never a silent pass, whatever the format)."""
+    go to the user on stderr (an internal error is never a silent pass, whatever the format). `context` (a
+    sarif.Context) says where the findings are, for SARIF."""
     from plumbline.report import junit, sarif, text
 
     err = Console(stderr=True)
@@ -324,7 +389,7 @@ def _emit(document: FindingsDocument, output_format: str, output: Path | None, s
             text.render(document, Console(highlight=False), summary_extra=stats)
     else:
         rendered = {"json": lambda: terminal_safe_json(document.to_json()),
-                    "sarif": lambda: terminal_safe_json(sarif.render(document)),
+                    "sarif": lambda: terminal_safe_json(sarif.render(document, context)),
                     "junit": lambda: junit.render(document, rule_ids)}[output_format]()
         if output is not None:
             output.write_text(rendered + "\n", encoding="utf-8")
@@ -365,12 +430,13 @@ def _exit_code(document: FindingsDocument, fail_on: str) -> int:
               help="MiB of each response body kept, after decompression; the rest is not read.")
 @click.option("--select", multiple=True, help="Rule ids or prefixes to run (default: all PL4xx).")
 @click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
-@click.option("--format", "output_format", type=click.Choice([*FORMATS, "junit"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding is at least this severe.")
+@with_baseline_options
 def probe(base_url, spec_source, identities, config_file, active, max_requests, rate, timeout, max_body_mib, select, ignore,
-          output_format, output, fail_on) -> None:
+          output_format, output, fail_on, baseline, write_baseline) -> None:
     """Prove integrity failures on a running API: synchronized bursts, two identities, state read back."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -378,9 +444,11 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
     from plumbline.probe.engine import Probe
     from plumbline.probe.http import Http, Identity, TargetError
     from plumbline.probe.spec import SpecError, load
+    from plumbline.report.sarif import Context
 
     err = Console(stderr=True)
     _validate_output(output)
+    known = _read_baseline(err, baseline, write_baseline)
     try:
         configured = config.load(config_file)
     except config.ConfigError as exc:
@@ -421,15 +489,18 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
         stop = ToolError(engine="probe", target=http.base_url, kind="interrupted",
                          message=f"interrupted after {http.sent} requests in {elapsed:.1f} s: the findings so far")
         _emit(so_far.model_copy(update={"errors": (*so_far.errors, stop)}), output_format, output,
-              f"interrupted after {http.sent} requests in {elapsed:.1f} s", sorted(selected))
+              f"interrupted after {http.sent} requests in {elapsed:.1f} s", sorted(selected),
+              Context(openapi=spec_source, target=http.base_url))
         _error(err, "interrupted: the report written is incomplete")
         sys.exit(EXIT_INTERRUPTED)
     finally:
         http.close()
     mode = "active" if active else "passive (safe methods only; --active for the rest)"
     stats = "; ".join([f"{http.sent} requests in {time.perf_counter() - started:.1f} s, {mode}", *runner.notes])
-    _emit(document, output_format, output, stats, sorted(selected))
-    sys.exit(_exit_code(document, fail_on))
+    document, prints = _apply_baseline(err, document, None, known, write_baseline)
+    _emit(document, output_format, output, stats, sorted(selected),
+          Context(openapi=spec_source, target=http.base_url, fingerprints=prints))
+    sys.exit(_exit_code(_counted(document, write_baseline), fail_on))
 
 
 def rule_catalogue() -> list[dict]:
@@ -468,13 +539,17 @@ def explain(rule_id: str) -> None:
         rule = get(rule_id)
     except KeyError:
         raise click.UsageError(f"unknown rule {rule_id!r} (see `plumbline rules`)") from None
+    from plumbline.rules.docs import help_uri, page_path
+
     console = Console()
+    where = f"Documentation: {help_uri(rule.id) or page_path(rule.id) + ' in the plumbline repository'}"
     if console.is_terminal:
         from rich.markdown import Markdown  # only `explain` renders Markdown: not paid by every start
 
         console.print(Markdown(rule.documentation()))
+        console.print(escape(where), style="dim", highlight=False)
     else:
-        click.echo(rule.documentation(), nl=False)
+        click.echo(rule.documentation() + "\n" + where)
 
 
 @main.command("mcp")

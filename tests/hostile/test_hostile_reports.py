@@ -25,9 +25,9 @@ def _document() -> FindingsDocument:
 
 def test_junit_with_control_characters_parses_and_shows_them_escaped():
     root = ElementTree.fromstring(junit.render(_document(), ["PL101"]))
-    failure = root.find("testcase/failure")
+    failure = root.find("testsuite/testcase/failure")
     assert failure is not None and "\\u001b" in failure.get("message") and "\\u0000" in failure.get("message")
-    assert "\\u0000" in root.find("testcase[@classname='plumbline.errors']/error").get("message")
+    assert "\\u0000" in root.find("testsuite/testcase[@classname='plumbline.scan.errors']/error").get("message")
 
 
 def test_sarif_uris_are_percent_encoded_and_an_internal_error_is_not_a_successful_run():

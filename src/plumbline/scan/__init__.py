@@ -26,6 +26,7 @@ from plumbline.scan.files import (
     decode_python,
     decode_sql,
     discover,
+    given_tree,
     is_requirements,
     key_schema_documents,
     module_name,
@@ -80,18 +81,19 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     try:
-        return _scan(files, errors, root, cache, options)
+        return _scan(files, errors, root, given_tree(paths), cache, options)
     finally:
         gc.set_threshold(*thresholds)
 
 
-def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, cache: Cache | None,
+def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, tree: Path, cache: Cache | None,
           options: ScanOptions) -> ScanResult:
+    """`root`: what report paths are relative to; `tree`: where the documents that go with the files are."""
     packages: dict[Path, tuple[str, ...]] = {}  # (see module_name)
     contents = [_read(file, packages) for file in files]
     lines = sum(content.lines for content in contents)
-    documents = spec_documents(root, tuple(options.exclude))
-    infrastructure = key_schema_documents(root, tuple(options.exclude))
+    documents = spec_documents(root, tuple(options.exclude), within=tree)
+    infrastructure = key_schema_documents(root, tuple(options.exclude), within=tree)
     tree_key = _tree_key(contents, documents + infrastructure, errors, options)
     if cache is not None:
         stored = cache.get_document(tree_key)

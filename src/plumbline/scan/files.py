@@ -48,12 +48,26 @@ class SourceFile:
 def scan_root(paths: list[Path]) -> Path:
     """The directory that report paths are relative to.
 
-    One directory: itself; one file: the directory it is in. Several paths: their deepest common directory,
-    unless that is the file system's root (paths in unrelated trees, `scan ~/a /srv/b`): then the current
-    directory, so that files under it keep short relative paths (and `per-file-ignores` patterns keep matching
-    them); files outside the root are reported by their absolute paths. Paths are made absolute without
-    following symlinks, so a symlink given on the command line is named as given.
-    """
+    Files only, all under the current directory, which is a project's root (it holds `.git` or
+    `pyproject.toml`; pre-commit runs `scan app/a.py app/b.py` there): the current directory, so that paths and
+    `per-file-ignores` patterns read from the project's root whichever files changed. Otherwise `given_tree`."""
+    given = [Path(os.path.abspath(p)) for p in paths]
+    here = Path(os.path.abspath(os.curdir))
+    if (not any(path.is_dir() for path in given) and all(path.is_relative_to(here) for path in given)
+            and ((here / ".git").exists() or (here / "pyproject.toml").is_file())):
+        return here
+    return given_tree(paths)
+
+
+def given_tree(paths: list[Path]) -> Path:
+    """The tree the given paths make, where the API documents and table definitions that go with them are looked
+    for (never more of the project than was named: the result does not depend on where plumbline runs).
+
+    One directory: itself; one file: the directory it is in. Several paths: their deepest common directory, unless
+    that is the file system's root (paths in unrelated trees, `scan ~/a /srv/b`): then the current directory, so
+    that files under it keep short relative paths (and `per-file-ignores` patterns keep matching them); files
+    outside the root are reported by their absolute paths. Paths are made absolute without following symlinks,
+    so a symlink given on the command line is named as given."""
     given = [Path(os.path.abspath(p)) for p in paths]
     if len(given) == 1:
         return given[0] if given[0].is_dir() else given[0].parent
@@ -110,14 +124,17 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> tu
     return sorted(found.values(), key=lambda f: f.relative), problems
 
 
-def spec_documents(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """OpenAPI / Swagger documents under `root` that may name request handlers (connexion's operationIds), as
-    (relative path, text): YAML and JSON files that mention `openapi` or `swagger` and `paths`.
+def spec_documents(root: Path, exclude: tuple[str, ...] = (),
+                   within: Path | None = None) -> list[tuple[str, str]]:
+    """OpenAPI / Swagger documents under `within` (default: `root`) that may name request handlers (connexion's
+    operationIds), as (path relative to `root`, text): YAML and JSON files that mention `openapi` or `swagger` and
+    `paths`.
 
     Read like source files (regular files of at most MAX_BYTES, no symlink out of the tree); one that cannot
     be read is left out without a word, as most YAML and JSON in a tree is no API document."""
     documents = []
-    for path in _walk(root, root, DEFAULT_EXCLUDES + tuple(exclude), lambda name: name.endswith(SPEC_SUFFIXES), []):
+    for path in _walk(within or root, root, DEFAULT_EXCLUDES + tuple(exclude),
+                      lambda name: name.endswith(SPEC_SUFFIXES), []):
         try:
             text = decode_sql(read_bytes(path))  # like SQL, no encoding declaration
         except FileError:
@@ -131,12 +148,14 @@ INFRASTRUCTURE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".tf")
 _TABLE_DEFINITION = re.compile(r"AWS::DynamoDB::Table|AWS::Serverless::SimpleTable|aws_dynamodb_table|\"?KeySchema\"?\s*:")
 
 
-def key_schema_documents(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-    """Infrastructure files under `root` that declare DynamoDB tables (CloudFormation, SAM, Serverless, Terraform,
-    `aws dynamodb create-table` JSON), as (relative path, text); read like `spec_documents`, the rest left out."""
+def key_schema_documents(root: Path, exclude: tuple[str, ...] = (),
+                         within: Path | None = None) -> list[tuple[str, str]]:
+    """Infrastructure files under `within` (default: `root`) that declare DynamoDB tables (CloudFormation, SAM,
+    Serverless, Terraform, `aws dynamodb create-table` JSON), as (path relative to `root`, text); read like
+    `spec_documents`, the rest left out."""
     documents = []
-    for path in _walk(root, root, DEFAULT_EXCLUDES + tuple(exclude), lambda name: name.endswith(INFRASTRUCTURE_SUFFIXES),
-                      []):
+    for path in _walk(within or root, root, DEFAULT_EXCLUDES + tuple(exclude),
+                      lambda name: name.endswith(INFRASTRUCTURE_SUFFIXES), []):
         try:
             text = decode_sql(read_bytes(path))
         except FileError:
