@@ -144,8 +144,10 @@ def test_lab_refuses_unusable_backends_with_a_clear_error(args, expected):
 
 def test_demo_shows_every_failure_and_every_fix(tmp_path: Path):
     env = {**os.environ, "COLUMNS": "200"}
-    result = subprocess.run([*PLUMBLINE, "demo"], capture_output=True, text=True, timeout=600, env=env)
+    result = subprocess.run([*PLUMBLINE, "demo"], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+    report = tmp_path / "plumbline-report.html"
+    assert str(report) in result.stdout and "confirmed: scan + probe" in report.read_text(encoding="utf-8")
     from plumbline.lab.scenarios import all_scenarios
 
     for item in all_scenarios():

@@ -390,7 +390,8 @@ def _emit(document: FindingsDocument, output_format: str, output: Path | None, s
     else:
         rendered = {"json": lambda: terminal_safe_json(document.to_json()),
                     "sarif": lambda: terminal_safe_json(sarif.render(document, context)),
-                    "junit": lambda: junit.render(document, rule_ids)}[output_format]()
+                    "junit": lambda: junit.render(document, rule_ids),
+                    "html": lambda: _html([document])}[output_format]()
         if output is not None:
             output.write_text(rendered + "\n", encoding="utf-8")
         else:
@@ -401,6 +402,12 @@ def _emit(document: FindingsDocument, output_format: str, output: Path | None, s
     if internal:
         _error(err, f"{len(internal)} internal error{'s' if len(internal) != 1 else ''} in plumbline (first: "
                f"{internal[0].target}: {internal[0].message}); the result may be incomplete")
+
+
+def _html(documents: list[FindingsDocument], root: Path | None = None) -> str:
+    from plumbline.report import html  # jinja2 and the templates: paid only by an HTML report
+
+    return html.render(documents, root=root)
 
 
 def _exit_code(document: FindingsDocument, fail_on: str) -> int:
@@ -509,6 +516,32 @@ def rule_catalogue() -> list[dict]:
 
     return [{"id": r.id, "name": r.name, "engine": r.engine, "severity": r.severity, "cwe": list(r.cwe),
              "owasp": r.owasp, "summary": r.summary} for r in all_rules()]
+
+
+@main.command()
+@click.argument("documents", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the HTML report to FILE [default: standard output].")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Where the scanned tree is [default: the root each scan document names].")
+def report(documents: tuple[Path, ...], output: Path | None, root: Path | None) -> None:
+    """Merge findings documents (--format json of scan, probe...) into one HTML report; a defect both the scan
+    and the probe found shows as one confirmed issue."""
+    from plumbline.report.documents import DocumentError, read_document
+
+    _validate_output(output)
+    try:
+        read = [read_document(path) for path in documents]
+    except DocumentError as exc:
+        raise click.UsageError(str(exc)) from None
+    rendered = _html(read, root)
+    if output is None:
+        click.echo(rendered)
+        return
+    output.write_text(rendered, encoding="utf-8")
+    total = sum(len(document.findings) for document in read)
+    Console(stderr=True).print(f"{total} findings from {len(read)} documents: {terminal_text(str(output))}",
+                               highlight=False, soft_wrap=True)
 
 
 @main.command()

@@ -124,6 +124,8 @@ class FindingsDocument(_Strict):
     findings: tuple[Finding, ...] = ()
     errors: tuple[ToolError, ...] = ()
     coverage: tuple[Coverage, ...] = ()  # optional: engines that do not report coverage leave it empty
+    # optional: the directory the scan read (absolute), to which source locations are relative; null elsewhere
+    root: str | None = None
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, json_schema_serialization_defaults_required=True

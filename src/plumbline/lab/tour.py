@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +14,7 @@ from plumbline.findings import FindingsDocument, at_least
 from plumbline.lab.runner import Lab
 from plumbline.lab.scenarios import Outcome, Scenario, all_scenarios, reproduce
 from plumbline.lab.twin import RunningTwin
+from plumbline.report.text import terminal_text
 
 
 @dataclass
@@ -70,7 +72,6 @@ SCANNED_WITH = {"bank": ("{twin}.sql", "common.py"), "records": ("common.py", "t
 def scan_twin(app: str, twin: str) -> FindingsDocument:
     """`plumbline scan` over a twin's own files (its module, its schema and the shared code)."""
     from importlib import import_module
-    from pathlib import Path
 
     from plumbline.scan import ScanOptions, scan
 
@@ -125,6 +126,18 @@ def render_engines(results: dict[tuple[str, str, str], FindingsDocument], consol
         console.print(table)
 
 
+REPORT_FILE = "plumbline-report.html"
+
+
+def write_report(results: dict[tuple[str, str, str], FindingsDocument], path: Path) -> Path:
+    """The HTML report of what the scan and the probe found on the vulnerable twins, correlated."""
+    from plumbline.report import html
+
+    documents = [document for (_, _, twin), document in results.items() if twin == "vulnerable"]
+    path.write_text(html.render(documents), encoding="utf-8")
+    return path
+
+
 def engines_agree(results: dict[tuple[str, str, str], FindingsDocument]) -> bool:
     """Every vulnerable twin is caught, no hardened twin has a finding of medium or above."""
     for (_, _, twin), document in results.items():
@@ -155,6 +168,12 @@ def demo(lab_options: dict, console: Console) -> int:
         f"{held}/{len(stops)} invariants held on the hardened twins "
         f"[dim]({time.perf_counter() - started:.1f} s)[/dim]"
     )
+    try:
+        report = write_report(results, Path.cwd() / REPORT_FILE)
+        console.print(f"HTML report of the vulnerable twins (scan + probe, correlated): "
+                      f"[bold]{terminal_text(str(report))}[/bold]", highlight=False, soft_wrap=True)
+    except OSError as exc:
+        console.print(f"[red]could not write {REPORT_FILE}: {terminal_text(exc.strerror or str(exc))}[/red]")
     caught = engines_agree(results)
     console.print("scan and probe: every vulnerable twin caught, no hardened twin with a finding of medium or above"
                   if caught else "[red]scan and probe: a vulnerable twin was missed or a hardened twin was flagged[/red]")

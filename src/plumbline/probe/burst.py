@@ -63,6 +63,7 @@ class BurstResponse:
     body: bytes
     error: str | None = None  # e.g. "timed out after 30 s", "connection refused"
     elapsed_ms: float = 0.0  # from this request's final byte sent to its full response read
+    sent_ms: float | None = None  # when its final byte was sent, after the burst's first one (None: never sent)
 
 
 @dataclass
@@ -143,7 +144,8 @@ def last_byte_burst(
                 slot.sock = None
     sent = [slot.sent_ns for slot in slots if slot.sent_ns is not None]
     spread_ms = (max(sent) - min(sent)) / 1e6 if sent else 0.0
-    return BurstResult([_response(slot) for slot in slots], float(spread_ms), TECHNIQUE_LAST_BYTE)
+    first_ns = min(sent, default=0)
+    return BurstResult([_response(slot, first_ns) for slot in slots], float(spread_ms), TECHNIQUE_LAST_BYTE)
 
 
 def _prepare(request: PreparedRequest) -> _Target:
@@ -372,7 +374,7 @@ def _closed_early(slot: _Slot) -> str:
     return "connection closed by the server before the response was complete"
 
 
-def _response(slot: _Slot) -> BurstResponse:
+def _response(slot: _Slot, first_ns: int) -> BurstResponse:
     error = slot.error
     if error is None and slot.done_ns is None:
         error = _closed_early(slot)
@@ -384,6 +386,7 @@ def _response(slot: _Slot) -> BurstResponse:
         body=b"".join(slot.body),
         error=error,
         elapsed_ms=float(elapsed),
+        sent_ms=(slot.sent_ns - first_ns) / 1e6 if slot.sent_ns is not None else None,
     )
 
 

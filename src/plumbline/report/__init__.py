@@ -2,7 +2,7 @@
 
 import re
 
-FORMATS = ("text", "json", "sarif", "junit")
+FORMATS = ("text", "json", "sarif", "junit", "html")
 
 # Characters that JSON writes as they are but a terminal acts on: DEL and the C1 controls (0x9b opens an escape
 # sequence), bidirectional overrides and isolates (text shown in another order than it is read), and lone

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from plumbline.findings import Finding, FindingsDocument, ToolError
@@ -81,9 +81,11 @@ def scan(paths: list[Path], options: ScanOptions) -> ScanResult:
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     try:
-        return _scan(files, errors, root, given_tree(paths), cache, options)
+        result = _scan(files, errors, root, given_tree(paths), cache, options)
     finally:
         gc.set_threshold(*thresholds)
+    # The document says where its paths start, so that a report can show the code (not cached: the tree may move).
+    return replace(result, document=result.document.model_copy(update={"root": str(root)}))
 
 
 def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, tree: Path, cache: Cache | None,

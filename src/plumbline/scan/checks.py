@@ -12,7 +12,17 @@ from typing import Callable
 
 from plumbline.findings import Confidence, Finding, Severity, SourceLocation, ToolError
 from plumbline.rules import get as rule
-from plumbline.scan.facts import COLLECTION_MEMBER, COLLECTION_OWNER, Column, DataOp, Function, Span, Table, Taint
+from plumbline.scan.facts import (
+    COLLECTION_MEMBER,
+    COLLECTION_OWNER,
+    Column,
+    DataOp,
+    EntryPoint,
+    Function,
+    Span,
+    Table,
+    Taint,
+)
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 from plumbline.vocabulary import (
@@ -47,6 +57,9 @@ class Report:
     _seen: set[tuple[str, str, int]] = field(default_factory=set)
     pairs_left: int = MAX_PAIRS
     uncompared: dict[str, set[str]] = field(default_factory=dict)  # rule -> functions it had no pairs left for
+    # The requests that reach the unit being checked, named in its findings' evidence (a report matches them with
+    # the probe's operations); empty for the schema checks.
+    entry_points: list[EntryPoint] = field(default_factory=list)
 
     def may_compare(self, rule_id: str, unit: Unit) -> bool:
         """Whether `rule_id` may compare the ops of `unit` pair by pair within the scan's MAX_PAIRS."""
@@ -64,9 +77,13 @@ class Report:
             return
         self._seen.add(key)
         location = SourceLocation(path=path, line=where.line, column=where.column, end_line=where.end_line)
+        evidence = dict(evidence or {})
+        if self.entry_points:
+            evidence["entry_points"] = [{"kind": entry.kind, "name": entry.name, "methods": list(entry.methods)}
+                                        for entry in self.entry_points]
         self.findings.append(rule(rule_id).finding(
             location=location, message=message, confidence=confidence, backend=self.project.backend,
-            severity=severity, evidence=evidence or {},
+            severity=severity, evidence=evidence,
         ))
 
 
@@ -108,8 +125,10 @@ def run(project: Project, selected: set[str]) -> tuple[list[Finding], list[ToolE
                 errors.append(_incomplete(where, f"stopped following its calls after taking {MAX_UNIT_INLINED:,} "
                                                  "data operations and calls from them"))
             sql_unit = _sql_view(unit)
+            report.entry_points = unit.function.entry_points
             for rule_id, check in active.items():
                 guarded(rule_id, where, lambda: check(sql_unit if rule_id in SQL_RULES else unit, report))
+    report.entry_points = []
     for rule_id, check in SCHEMA_CHECKS.items():
         if rule_id in selected:
             guarded(rule_id, "schema", lambda: check(project, report))

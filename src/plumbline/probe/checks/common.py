@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from plumbline.probe.burst import BurstResponse
 from plumbline.probe.engine import (
     NO_OBJECT,
     Call,
@@ -101,7 +102,9 @@ def reproducer(probe: Probe, call: Call, identity: str | None, *, concurrent: in
     return "\n".join(script) + "\n"
 
 
-def burst(probe: Probe, call: Call, identity: str, size: int) -> tuple[list[int | None], float, list[Any]]:
+def burst(probe: Probe, call: Call, identity: str, size: int
+          ) -> tuple[list[int | None], float, list[Any], list[dict[str, Any]]]:
+    """`size` synchronized copies of `call`: their statuses, the send spread, their bodies and their timeline."""
     prepared = [probe.http.prepare(call.operation.method, call.path, identity=identity, json_body=call.body,
                                    params=call.params, media_type=call.operation.body_media_type)] * size
     result = probe.http.burst(prepared, identity)
@@ -109,7 +112,22 @@ def burst(probe: Probe, call: Call, identity: str, size: int) -> tuple[list[int 
     for response in result.responses:
         value = json_of(response.body)
         bodies.append(value if value is not None or not response.body else response.body[:300].decode("utf-8", "replace"))
-    return [r.status for r in result.responses], result.send_spread_ms, bodies
+    return [r.status for r in result.responses], result.send_spread_ms, bodies, timeline(result.responses)
+
+
+def timeline(responses: list[BurstResponse]) -> list[dict[str, Any]]:
+    """Each request of a burst as evidence, in the order sent: when its final byte left and when its answer was
+    read (ms after the burst's first final byte; null when never sent), and its status (null: no answer)."""
+    rows = []
+    for response in responses:
+        sent = response.sent_ms
+        row = {"sent_ms": None if sent is None else round(sent, 3),
+               "received_ms": None if sent is None else round(sent + response.elapsed_ms, 3),
+               "status": response.status}
+        if response.error:
+            row["error"] = response.error
+        rows.append(row)
+    return rows
 
 
 def numeric_properties(operation: Operation) -> dict[str, dict]:

@@ -87,7 +87,7 @@ def _race_duplicates(probe: Probe, operation: Operation, fresh: Callable[[], Cal
     errors_seen = None
     for _ in range(TRIES):
         call = fresh()
-        statuses, spread, bodies = burst(probe, call, who, DUPLICATE_BURST)
+        statuses, spread, bodies, requests = burst(probe, call, who, DUPLICATE_BURST)
         accepted = [b for s, b in zip(statuses, bodies) if s is not None and accepted_answer(s, b)]
         errors = [(s, b) for s, b in zip(statuses, bodies) if s is None or s >= 500]
         listed = copies(call) if copies else None
@@ -96,7 +96,7 @@ def _race_duplicates(probe: Probe, operation: Operation, fresh: Callable[[], Cal
         records.append({"send_spread_ms": round(spread, 3), "statuses": dict(Counter(map(str, statuses))),
                         "successes": len(accepted), "copies_listed": listed,
                         "distinct_ids": None if listed is not None or not countable else made,
-                        "server_errors": len(errors)})
+                        "server_errors": len(errors), "requests": requests})
         if errors and errors_seen is None:
             errors_seen = (call, records[-1], errors[0][1])
         if shown >= 2 or len(records) >= 2 and not shown or not countable and errors_seen:

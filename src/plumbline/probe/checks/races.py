@@ -126,7 +126,7 @@ def _race(probe: Probe, action: Operation, identity: str | None, delta: dict[str
             return
         call = target.call
         before = target.read() if creator else _brought_near_limit(probe, target, identity, delta)
-        statuses, spread, bodies = burst(probe, call, identity, BURST)
+        statuses, spread, bodies, requests = burst(probe, call, identity, BURST)
         after = target.read()
         successes = sum(s is not None and accepted_answer(s, b) for s, b in zip(statuses, bodies))
         old, new = numbers(before), numbers(after)
@@ -143,7 +143,7 @@ def _race(probe: Probe, action: Operation, identity: str | None, delta: dict[str
         bursts.append({"send_spread_ms": round(spread, 3), "statuses": dict(Counter(map(str, statuses))),
                        "before": {f: old.get(f) for f in delta}, "after": observed,
                        "expected_after": expected, "successes": successes, "server_errors": len(errors),
-                       "serialization_errors": serialization, "object": target.note})
+                       "serialization_errors": serialization, "object": target.note, "requests": requests})
         if errors:
             probe.report("PL404", call, f"{len(errors)} of {BURST} synchronized requests failed with 5xx"
                          + (f" ({serialization} mention a serialization failure / 40001)" if serialization else ""),
@@ -152,7 +152,7 @@ def _race(probe: Probe, action: Operation, identity: str | None, delta: dict[str
                              "reproducer": reproducer(probe, call, identity, concurrent=BURST)})
         if len(bursts) >= 2 and _settled(lost) and _settled(overrun):
             break
-    evidence = {"bursts": bursts, "single_request_delta": delta,
+    evidence = {"bursts": bursts, "single_request_delta": delta, "body": call.body,
                 "reproducer": reproducer(probe, call, identity, concurrent=BURST)}
     if overrun >= 2:
         probe.report("PL403", call,
