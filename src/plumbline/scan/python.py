@@ -220,9 +220,9 @@ class FunctionVisitor:
         self.branch.pop()
 
     def statement(self, node: ast.stmt) -> None:
-        method = getattr(self, f"stmt_{type(node).__name__}", None)
+        method = STATEMENT_VISITORS.get(type(node))
         if method is not None:
-            method(node)
+            method(self, node)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
@@ -623,9 +623,9 @@ class FunctionVisitor:
 
     def evaluate(self, node: ast.expr) -> Value:
         """One expression, its operands read through `value` (in the order `_operands` lists them)."""
-        method = getattr(self, f"expr_{type(node).__name__}", None)
+        method = EXPRESSION_VISITORS.get(type(node))
         if method is not None:
-            return method(node)
+            return method(self, node)
         return union(*(self.value(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)))
 
     def expr_Constant(self, node: ast.Constant) -> Value:
@@ -909,6 +909,16 @@ def _class_attribute(node: ast.ClassDef | None, attribute: str) -> str | None:
                 any(isinstance(target, ast.Name) and target.id == attribute for target in item.targets):
             return item.value.id
     return None
+
+
+def _visitors(prefix: str) -> dict[type, object]:
+    """The visitor's `stmt_If`-style methods by the node type they visit (one lookup per node, no name built)."""
+    return {getattr(ast, name[len(prefix):]): method for name, method in vars(FunctionVisitor).items()
+            if name.startswith(prefix) and hasattr(ast, name[len(prefix):])}
+
+
+STATEMENT_VISITORS = _visitors("stmt_")
+EXPRESSION_VISITORS = _visitors("expr_")
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
