@@ -510,6 +510,74 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
     sys.exit(_exit_code(_counted(document, write_baseline), fail_on))
 
 
+@main.command()
+@click.option("--dsn", required=True, metavar="URL", envvar="PLUMBLINE_AUDIT_DSN",
+              help="postgresql://... or cockroachdb://... of the database (or $PLUMBLINE_AUDIT_DSN, which keeps the "
+                   "password out of the process list). Use a role that may only read.")
+@click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Audit only this schema (repeatable; "
+              "default: every schema but the system ones).")
+@click.option("--sample-rows", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Rows read per table and check for the data findings (the first ones the database returns).")
+@click.option("--exact", is_flag=True, help="Read every row (no sample): exact counts, slower on big tables.")
+@click.option("--statement-timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+              help="Seconds any one query may run; a table whose query runs longer is reported as not examined.")
+@click.option("--select", multiple=True, help="Rule ids or prefixes to report (default: PL201-PL205, PL210-PL213).")
+@click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
+@click.option("--format", "output_format", type=click.Choice([*FORMATS, "junit"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+              help="Exit 1 when a finding is at least this severe.")
+def audit(dsn, schemas, sample_rows, exact, statement_timeout, select, ignore, output_format, output, fail_on) -> None:
+    """Audit a live PostgreSQL or CockroachDB database, read-only: missing constraints and the rows they let in."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    try:
+        from plumbline.audit import Audit, AuditError, AuditOptions, selected_rules
+    except ImportError as exc:
+        _error(err, f"the audit needs the 'audit' extra ({exc.name} is missing): pip install 'plumbline[audit]'")
+        sys.exit(EXIT_USAGE)
+    _validate_output(output)
+    selected = selected_rules(_rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore))
+    if not selected:
+        raise click.UsageError("no audit rule is selected: none is left after --select and --ignore; "
+                               "`plumbline rules` lists each rule's engine")
+    started = time.perf_counter()
+    try:
+        run = Audit(AuditOptions(dsn=dsn, selected=selected, sample_rows=None if exact else sample_rows,
+                                 statement_timeout=statement_timeout, schemas=tuple(schemas)))
+    except AuditError as exc:
+        _error(err, str(exc))
+        sys.exit(EXIT_USAGE)
+    try:
+        with _sigterm_as_interrupt(), Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                               TimeElapsedColumn(), console=err, disable=not err.is_terminal,
+                                               transient=True) as progress:
+            task = progress.add_task("reading the schema", total=None)
+
+            def on_table(name: str, position: int, total: int) -> None:
+                progress.update(task, description=f"auditing {terminal_text(name)}", completed=position, total=total)
+
+            document = run.run(on_table)
+    except AuditError as exc:
+        _error(err, str(exc))
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        elapsed = time.perf_counter() - started
+        so_far = run.document()
+        stop = ToolError(engine="audit", target=run.target.shown, kind="interrupted",
+                         message=f"interrupted after {elapsed:.1f} s: the findings so far")
+        _emit(so_far.model_copy(update={"errors": (*so_far.errors, stop)}), output_format, output,
+              f"interrupted after {elapsed:.1f} s", sorted(selected))
+        _error(err, "interrupted: the report written is incomplete")
+        sys.exit(EXIT_INTERRUPTED)
+    mode = "every row" if exact else f"up to {sample_rows:,} rows per table and check"
+    stats = (f"{run.tables} tables audited, {run.tables_examined} of them to the end, on {run.backend} in "
+             f"{time.perf_counter() - started:.1f} s, read-only; rows read: {mode}")
+    _emit(document, output_format, output, stats, sorted(selected))
+    sys.exit(_exit_code(document, fail_on))
+
+
 def rule_catalogue() -> list[dict]:
     """Every rule as `rules --format json` lists it (the MCP server's `rules` tool too)."""
     from plumbline.rules import all_rules

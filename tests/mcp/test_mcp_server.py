@@ -145,7 +145,7 @@ def test_explain_and_rules_give_the_catalogue():
     assert unknown.is_error and "unknown rule 'PL000'" in text_of(unknown)
     catalogue = rules.structured_content["rules"]
     assert [rule["id"] for rule in catalogue] == [rule.id for rule in all_rules()]
-    assert {rule["engine"] for rule in catalogue} == {"scan", "probe"}
+    assert {rule["engine"] for rule in catalogue} == {"scan", "probe", "audit"}
     assert json.loads(text_of(rules)) == catalogue
 
 

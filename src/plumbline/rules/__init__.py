@@ -77,7 +77,7 @@ class Rule:
 
 BACKEND_TITLES = {"cockroachdb": "CockroachDB", "postgres": "PostgreSQL", "dynamodb": "DynamoDB"}
 
-_FAMILIES = ("sql", "schema", "dynamodb", "probe")
+_FAMILIES = ("sql", "schema", "dynamodb", "probe", "audit")
 RULES: dict[str, Rule] = {}
 
 
