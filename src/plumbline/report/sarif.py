@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-import yaml
-
 from plumbline.findings import Finding, FindingsDocument, Severity, severity_rank
 from plumbline.fingerprints import VERSION, fingerprints, repository_path
 from plumbline.rules import Rule, all_rules
@@ -174,15 +172,21 @@ class _Places:
 
 def operation_lines(path: Path) -> dict[str, int]:
     """The line (1-based) of each operation of an OpenAPI file, by JSON pointer; empty when unreadable."""
+    import yaml  # only for a probe's local OpenAPI file: not paid by every scan
+
+    def pairs(node) -> list[tuple[yaml.Node, yaml.Node]]:
+        return list(node.value) if isinstance(node, yaml.MappingNode) else []
+
     try:
         if path.stat().st_size > MAX_SPEC_BYTES:
             return {}
         root = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return {}
+    by_key = {key.value: value for key, value in pairs(root) if isinstance(key.value, str)}
     lines = {}
-    for route_key, operations in _pairs(_pairs_by_key(root).get("paths")):
-        for method_key, _ in _pairs(operations):
+    for route_key, operations in pairs(by_key.get("paths")):
+        for method_key, _ in pairs(operations):
             if isinstance(route_key.value, str) and isinstance(method_key.value, str):
                 lines[_operation_pointer(route_key.value, method_key.value)] = method_key.start_mark.line + 1
     return lines
@@ -191,14 +195,6 @@ def operation_lines(path: Path) -> dict[str, int]:
 def _operation_pointer(route: str, method: str) -> str:
     """The JSON pointer (RFC 6901) of an operation in its OpenAPI document: `/paths/~1accounts~1{id}/post`."""
     return "/paths/" + route.replace("~", "~0").replace("/", "~1") + "/" + method.lower()
-
-
-def _pairs(node) -> list[tuple[yaml.Node, yaml.Node]]:
-    return list(node.value) if isinstance(node, yaml.MappingNode) else []
-
-
-def _pairs_by_key(node) -> dict[str, yaml.Node]:
-    return {key.value: value for key, value in _pairs(node) if isinstance(key.value, str)}
 
 
 def _split(url: str) -> tuple[str, str]:

@@ -11,7 +11,6 @@ import gc
 import hashlib
 import json
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -204,6 +203,8 @@ def _extract_all(contents: list[_Content], cache: Cache | None, jobs: int) -> li
     if jobs <= 1 or len(contents) < 2 * jobs:
         return [_extract_one(content, cache) for content in contents]
     chunk = max(1, len(contents) // (jobs * 8))
+    from concurrent.futures import ProcessPoolExecutor  # (multiprocessing costs every start otherwise)
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(_extract_one, contents, [cache] * len(contents), chunksize=chunk))
 

@@ -41,8 +41,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from plumbline import __version__, findings
 from plumbline.findings import FindingsDocument, ToolError
 from plumbline.scan import facts as facts_module
@@ -64,6 +62,8 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 def cache_directory() -> Path:
     """$PLUMBLINE_CACHE_DIR, else the platform's user cache directory for plumbline."""
+    import platformdirs  # only a scan that uses the cache asks where it is
+
     return Path(os.path.abspath(os.environ.get(ENVIRONMENT_VARIABLE) or platformdirs.user_cache_dir("plumbline")))
 
 

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 
 from plumbline.jsonpointer import pointer
 from plumbline.scan.facts import EntryPoint, Function, ModuleFacts, OperationResolver
@@ -41,7 +40,6 @@ MAX_REF_HOPS = 8
 # Items of a document (operations, parameters, $ref hops) one document may cost: YAML aliases let a small text
 # repeat one long parameter list under every operation.
 MAX_WORK = 100_000
-SAFE_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 
 class _Unusable(Exception):
@@ -220,10 +218,16 @@ def read_operations(path: str, text: str) -> list[Operation]:
 def _load(path: str, text: str) -> Any:
     if len(text) > MAX_BYTES:
         return None
-    try:
-        if path.endswith(".json"):
+    if path.endswith(".json"):
+        try:
             return json.loads(text)
-        return yaml.load(text, Loader=SAFE_LOADER)  # plain data; an alias is one object, shared where used
+        except (ValueError, RecursionError):
+            return None
+    import yaml  # when an API document is first read: most trees hold none
+
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    try:
+        return yaml.load(text, Loader=loader)  # plain data; an alias is one object, shared where used
     except (yaml.YAMLError, ValueError, RecursionError):
         return None
 

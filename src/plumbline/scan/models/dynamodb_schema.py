@@ -10,11 +10,10 @@ files are untrusted: whatever cannot be read as a table is skipped, never an err
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from typing import Any
-
-import yaml
 
 from plumbline.scan.facts import KeySchema, Span
 from plumbline.scan.models import module_nodes
@@ -146,19 +145,24 @@ def key_schemas(path: str, text: str) -> list[KeySchema]:
     return found
 
 
-class _AnyTagLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (`!Ref`, `!Sub`, `!GetAtt`) read as the plain value they tag."""
+@functools.cache
+def _any_tag_loader() -> type:
+    """YAML with CloudFormation's short tags (`!Ref`, `!Sub`, `!GetAtt`) read as the plain value they tag (yaml is
+    imported when a template is first read: most trees hold none)."""
+    import yaml
 
+    def any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)
 
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)
+    class AnyTagLoader(yaml.SafeLoader):
+        pass
 
-
-_AnyTagLoader.add_multi_constructor("!", _any_tag)
+    AnyTagLoader.add_multi_constructor("!", any_tag)
+    return AnyTagLoader
 
 
 def _load(text: str) -> Any:
@@ -166,8 +170,10 @@ def _load(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         pass
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_AnyTagLoader)
+        return yaml.load(text, Loader=_any_tag_loader())
     except (yaml.YAMLError, RecursionError, ValueError, TypeError):
         return None
 
