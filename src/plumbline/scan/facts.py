@@ -36,7 +36,7 @@ class Taint:
     raw_params: frozenset[str] = frozenset()  # ... of which those that reach it without a cast (int(), an allow-list)
 
     def __or__(self, other: "Taint") -> "Taint":
-        if not other:
+        if other is NO_TAINT or other is self or not other:  # (most joins: the identity tests cost least)
             return self
         if not self:
             return other
