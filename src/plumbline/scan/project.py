@@ -711,11 +711,9 @@ class _Inliner:
         """The op as it runs in the unit. `bound`: its writes are the caller's object, already resolved there."""
         new_id = next(iter(new_ids))
         self.paths[new_id] = module.path
+        span = op.span
         if classes and site is not None:
-            self.paths[new_id], place = site
-            op = replace(op, span=place)
-        if branch:
-            op = replace(op, branch=branch + op.branch)
+            self.paths[new_id], span = site
         txn, kind, retried = op.txn, op.txn_kind, op.retried
         if context is not None:
             retried = retried or context.retried
@@ -728,7 +726,7 @@ class _Inliner:
             txn, kind = next(self.ids), "autocommit"
         written = self.project.constructed(classes.get(op.table, op.table), op.writes) if op.table else op.writes
         adapted = replace(
-            op, id=new_id, txn=txn, txn_kind=kind, retried=retried,
+            op, id=new_id, txn=txn, txn_kind=kind, retried=retried, span=span, branch=branch + op.branch,
             table=self.project.table_name(classes.get(op.table, op.table) if op.table else None),
             keys={column: resolve(value) for column, value in op.keys.items()},
             writes=_spread(written if bound else {column: resolve(value) for column, value in written.items()},

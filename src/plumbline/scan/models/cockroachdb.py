@@ -33,7 +33,8 @@ def announced(node: ast.Constant, ctx) -> None:
     if not isinstance(node.value, str):
         return
     lowered = node.value[:300].lower()
-    if any(mark in lowered for mark in URL_MARKS) or lowered.strip() in ("26257", "cockroachdb"):
+    if ("cockroach" in lowered or "26257" in lowered) and (  # (every mark holds one: most strings hold neither)
+            any(mark in lowered for mark in URL_MARKS) or lowered.strip() in ("26257", "cockroachdb")):
         ctx.facts.backend_hints.add("cockroachdb")
     elif lowered.startswith(("postgresql://", "postgres://", "postgresql+")):
         ctx.facts.backend_hints.add("postgres")
