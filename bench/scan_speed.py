@@ -70,7 +70,7 @@ REFERENCE_BANDIT_RSS_MIB = 71
 TARGET_WARM_SPEEDUP = 10.0
 TARGET_BANDIT_RATIO = 2.0  # plumbline lines/s over Bandit's, on every code base (issue 8); 3x is the aim
 AIM_BANDIT_RATIO = 3.0
-TARGET_RSS_BYTES = 150 * 1000 * 1000  # 150 MB
+TARGET_RSS_BYTES = 150 * 1024 * 1024  # issue 8: peak RSS <= 150 MiB
 CHILD_TIMEOUT_S = 1800
 SAMPLE_PER_RULE = 10
 SHOW_ERRORS = 10
@@ -580,7 +580,7 @@ def main() -> int:
             say("  n/a   warm re-scan: a scan failed")
         if cold.good and cold.run.peak_rss:
             peak = cold.run.peak_rss
-            say(f"  {verdict(peak <= TARGET_RSS_BYTES)}  peak RSS <= 150 MB ({TARGET_RSS_BYTES / MIB:.0f} MiB), cold "
+            say(f"  {verdict(peak <= TARGET_RSS_BYTES)}  peak RSS <= {TARGET_RSS_BYTES / MIB:.0f} MiB, cold "
                 f"single-process scan of the corpus: {peak / MIB:.1f} MiB ({peak / 1e6:.0f} MB)")
         if indico and indico.run.peak_rss:
             peak = indico.run.peak_rss
