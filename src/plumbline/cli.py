@@ -511,9 +511,20 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 
 
 @main.command()
-@click.option("--dsn", required=True, metavar="URL", envvar="PLUMBLINE_AUDIT_DSN",
+@click.option("--dsn", metavar="URL", envvar="PLUMBLINE_AUDIT_DSN",
               help="postgresql://... or cockroachdb://... of the database (or $PLUMBLINE_AUDIT_DSN, which keeps the "
                    "password out of the process list). Use a role that may only read.")
+@click.option("--dynamodb", is_flag=True, help="Audit DynamoDB tables instead of a SQL database (docs/audit.md), "
+              "with the usual AWS credentials; IAM read actions suffice.")
+@click.option("--endpoint", metavar="URL", help="--dynamodb: the endpoint (a local DynamoDB, moto) [default: AWS's].")
+@click.option("--region", metavar="NAME", help="--dynamodb: the AWS region [default: the AWS configuration's].")
+@click.option("--table", "tables", multiple=True, metavar="NAME",
+              help="--dynamodb: audit only this table (repeatable) [default: every table].")
+@click.option("--read-budget", type=click.FloatRange(1), default=20_000, show_default=True,
+              help="--dynamodb: read capacity units each table's Scan may consume; past it, item findings are on "
+                   "part of the table.")
+@click.option("--segments", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="--dynamodb: parallel Scan segments per table.")
 @click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Audit only this schema (repeatable; "
               "default: every schema but the system ones).")
 @click.option("--sample-rows", type=click.IntRange(1), default=100_000, show_default=True,
@@ -527,8 +538,10 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding is at least this severe.")
-def audit(dsn, schemas, sample_rows, exact, statement_timeout, select, ignore, output_format, output, fail_on) -> None:
-    """Audit a live PostgreSQL or CockroachDB database, read-only: missing constraints and the rows they let in."""
+def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schemas, sample_rows, exact,
+          statement_timeout, select, ignore, output_format, output, fail_on) -> None:
+    """Audit a live PostgreSQL or CockroachDB database, or DynamoDB tables, read-only: missing constraints and the
+    rows they let in."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     err = Console(stderr=True)
@@ -538,14 +551,29 @@ def audit(dsn, schemas, sample_rows, exact, statement_timeout, select, ignore, o
         _error(err, f"the audit needs the 'audit' extra ({exc.name} is missing): pip install 'plumbline[audit]'")
         sys.exit(EXIT_USAGE)
     _validate_output(output)
-    selected = selected_rules(_rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore))
+    if dynamodb and click.get_current_context().get_parameter_source("dsn").name == "ENVIRONMENT":
+        dsn = None  # $PLUMBLINE_AUDIT_DSN names the SQL database, not a second target
+    if (dsn is not None) == dynamodb:
+        raise click.UsageError("give either --dsn URL (PostgreSQL, CockroachDB) or --dynamodb, not both"
+                               if dynamodb else "give --dsn URL (PostgreSQL, CockroachDB) or --dynamodb")
+    other_targets = {"--schema": schemas, "--exact": exact} if dynamodb else {
+        "--endpoint": endpoint, "--region": region, "--table": tables}
+    if misplaced := [name for name, value in other_targets.items() if value]:
+        raise click.UsageError(f"{', '.join(misplaced)} does not apply to {'--dynamodb' if dynamodb else '--dsn'}")
+    selected = selected_rules(_rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore), dynamodb)
     if not selected:
         raise click.UsageError("no audit rule is selected: none is left after --select and --ignore; "
                                "`plumbline rules` lists each rule's engine")
     started = time.perf_counter()
     try:
-        run = Audit(AuditOptions(dsn=dsn, selected=selected, sample_rows=None if exact else sample_rows,
-                                 statement_timeout=statement_timeout, schemas=tuple(schemas)))
+        if dynamodb:
+            from plumbline.audit.dynamodb import DynamoAudit, DynamoOptions
+
+            run = DynamoAudit(DynamoOptions(endpoint=endpoint, region=region, tables=tables, selected=selected,
+                                            read_budget=read_budget, segments=segments))
+        else:
+            run = Audit(AuditOptions(dsn=dsn, selected=selected, sample_rows=None if exact else sample_rows,
+                                     statement_timeout=statement_timeout, schemas=tuple(schemas)))
     except AuditError as exc:
         _error(err, str(exc))
         sys.exit(EXIT_USAGE)
@@ -565,15 +593,21 @@ def audit(dsn, schemas, sample_rows, exact, statement_timeout, select, ignore, o
     except KeyboardInterrupt:
         elapsed = time.perf_counter() - started
         so_far = run.document()
-        stop = ToolError(engine="audit", target=run.target.shown, kind="interrupted",
+        stop = ToolError(engine="audit", target=run.target if dynamodb else run.target.shown, kind="interrupted",
                          message=f"interrupted after {elapsed:.1f} s: the findings so far")
         _emit(so_far.model_copy(update={"errors": (*so_far.errors, stop)}), output_format, output,
               f"interrupted after {elapsed:.1f} s", sorted(selected))
         _error(err, "interrupted: the report written is incomplete")
         sys.exit(EXIT_INTERRUPTED)
-    mode = "every row" if exact else f"up to {sample_rows:,} rows per table and check"
-    stats = (f"{run.tables} tables audited, {run.tables_examined} of them to the end, on {run.backend} in "
-             f"{time.perf_counter() - started:.1f} s, read-only; rows read: {mode}")
+    elapsed = time.perf_counter() - started
+    if dynamodb:
+        stats = (f"{run.tables} tables audited, {run.tables_examined} of them read to the end, on {run.target} in "
+                 f"{elapsed:.1f} s, read-only; {run.consumed:,g} read capacity units consumed (budget "
+                 f"{read_budget:,g} per table)")
+    else:
+        mode = "every row" if exact else f"up to {sample_rows:,} rows per table and check"
+        stats = (f"{run.tables} tables audited, {run.tables_examined} of them to the end, on {run.backend} in "
+                 f"{elapsed:.1f} s, read-only; rows read: {mode}")
     _emit(document, output_format, output, stats, sorted(selected))
     sys.exit(_exit_code(document, fail_on))
 

@@ -30,16 +30,21 @@ __all__ = ["Audit", "AuditError", "AuditOptions", "audit_rule_ids", "selected_ru
 # The scan's schema rules, which the audit checks against the live schema too (rules/schema.py).
 SCHEMA_RULES = ("PL201", "PL202", "PL203", "PL204")
 DEFAULT_SAMPLE_ROWS = 100_000
+DYNAMODB_PREFIX = "PL31"  # the DynamoDB audit's rules
 
 
-def audit_rule_ids() -> frozenset[str]:
-    """Every rule the audit reports: its own (engine `audit`) and the scan's schema rules."""
-    return frozenset({r.id for r in all_rules() if r.engine == "audit"} | set(SCHEMA_RULES))
+def audit_rule_ids(dynamodb: bool = False) -> frozenset[str]:
+    """Every rule the SQL audit reports: its own (engine `audit`) and the scan's schema rules; or, with
+    `dynamodb`, the DynamoDB audit's (PL31x, audit/dynamodb.py)."""
+    own = {r.id for r in all_rules() if r.engine == "audit"}
+    if dynamodb:
+        return frozenset(i for i in own if i.startswith(DYNAMODB_PREFIX))
+    return frozenset({i for i in own if not i.startswith(DYNAMODB_PREFIX)} | set(SCHEMA_RULES))
 
 
-def selected_rules(select: list[str] | None, ignore: list[str] | None) -> frozenset[str]:
+def selected_rules(select: list[str] | None, ignore: list[str] | None, dynamodb: bool = False) -> frozenset[str]:
     """The audit's rules that `--select` (default: all) and `--ignore` prefixes leave; possibly none."""
-    return audit_rule_ids() & (matching(select or ["ALL"]) - matching(ignore or []))
+    return audit_rule_ids(dynamodb) & (matching(select or ["ALL"]) - matching(ignore or []))
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ class _Reader:
             return []
         counted = f"{_count(values, 'value')} held by more than one row ({_count(rows, 'row')} in all)"
         return [self._proof("PL210", weakness, examined, counted, duplicated_values=values, duplicate_rows=rows,
-                            sample_keys=self._shown(weakness.column, keys))]
+                            sample_keys=shown_values(weakness.column, keys))]
 
     def orphans(self, weakness: Weakness) -> list[Proof]:
         """PL213: values of a `*_id` column that match no key of the table it refers to."""
@@ -102,7 +102,7 @@ class _Reader:
         key = f"{target.name}.{target.column}"
         counted = f"{_count(rows, 'row')} point at {_count(values, 'value')} that {key} lacks"
         return [self._proof("PL213", weakness, examined, counted, orphan_rows=rows, orphan_values=values,
-                            sample_keys=self._shown(weakness.column, keys), references=key)]
+                            sample_keys=shown_values(weakness.column, keys), references=key)]
 
     def _grouped(self, column: str, grouped: sql.Composable) -> tuple[int, int, int, list[str]]:
         """Over the sample of `column`'s non-NULL values, the groups `grouped` selects (`value`, `n`): rows
@@ -135,13 +135,12 @@ class _Reader:
                      {"proves": weakness.rule_id, "table": self.table.name, "column": weakness.column,
                       "rows_examined": examined, "sampled": sampled, **evidence})
 
-    @staticmethod
-    def _shown(column: str, keys: list[str]) -> list[str]:
-        """Values as a report may show them: a secret's as a digest, a long one cut."""
-        if SECRET_KEYS.search(column):
-            return [f"sha256:{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
-                    for key in keys]
-        return [key if len(key) <= LONGEST_KEY_SHOWN else key[:LONGEST_KEY_SHOWN] + "…" for key in keys]
+
+def shown_values(column: str, keys: list[str]) -> list[str]:
+    """Values of `column` as a report may show them: a secret's as a digest, a long one cut."""
+    if SECRET_KEYS.search(column):
+        return [f"sha256:{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}" for key in keys]
+    return [key if len(key) <= LONGEST_KEY_SHOWN else key[:LONGEST_KEY_SHOWN] + "…" for key in keys]
 
 
 def _count(number: int, noun: str) -> str:

@@ -173,3 +173,232 @@ ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCE
         },
     ),
 )
+
+# PL31x: the DynamoDB audit (plumbline.audit.dynamodb) — a table's settings, and the items already written.
+register(
+    Rule(
+        id="PL310",
+        name="item-shape-drift",
+        engine="audit",
+        severity="medium",
+        summary="DynamoDB attribute missing from part of the items, or stored with several types",
+        cwe=(20, 1284),
+        owasp="API3:2023",
+        what="Infers the shape of a table's items from a Scan: for each kind of item (in a single-table design, "
+        "the items whose keys start with the same `PREFIX#`), the attributes most items have, and the DynamoDB "
+        "types each attribute is stored with. Reports an attribute that at least half of the items of a kind have "
+        "and the others lack (low), or that is stored with more than one type, such as `N` in some items and `S` "
+        "in others (medium), with up to five keys of the items of the rarest type.",
+        why="DynamoDB enforces no schema: an item written by an old version of the code, a partial `update_item`, "
+        "a manual fix in the console or an import keeps whatever shape it was given. The code that reads "
+        "`item['price']` raises on the items without it, a `ConditionExpression` comparing a number never matches "
+        "a string, and a `balance` stored as `S` is compared as text (`'9' > '10'`).",
+        example='''
+table.put_item(Item={"pk": "ORDER#1", "total": Decimal("12.50")})
+table.put_item(Item={"pk": "ORDER#2", "total": "12.50"})       # a string: sums and conditions break
+table.put_item(Item={"pk": "ORDER#3"})                          # no total at all
+''',
+        use_instead={
+            "dynamodb": '''Validate every item before it is written (one model for the table), and migrate the items
+already written:
+
+boto3:
+```python
+item = OrderSchema().load(request.json)            # marshmallow, pydantic...: the attributes and their types
+orders.put_item(Item={"pk": f"ORDER#{item['id']}", "total": Decimal(item["total"])})
+```
+PynamoDB:
+```python
+class Order(Model):
+    pk = UnicodeAttribute(hash_key=True)
+    total = NumberAttribute(null=False)              # typed and required on every save
+```''',
+        },
+        fix={
+            "dynamodb": "Validate items against one model before writing them, and migrate the items that lack the "
+            "attribute or store it with another type.",
+        },
+    ),
+    Rule(
+        id="PL311",
+        name="item-without-version",
+        engine="audit",
+        severity="medium",
+        summary="DynamoDB items without the version attribute the code's optimistic locking relies on",
+        cwe=(362, 667),
+        owasp="API6:2023",
+        what="With the scan's facts (the attribute a table's writes condition on, such as `version` in "
+        "`ConditionExpression=Attr('version').eq(expected)`), counts the items of the table that have no such "
+        "attribute.",
+        why="Optimistic locking protects only the items that carry a version. An item without one is either never "
+        "updatable (the condition always fails) or, when the code allows `attribute_not_exists(version)` for "
+        "new items, overwritten blindly by two concurrent writers: the lost update the lock was written to "
+        "prevent.",
+        example='''
+orders.update_item(Key=key, UpdateExpression="SET total = :t, version = :next",
+                   ConditionExpression="attribute_not_exists(version) OR version = :expected", ...)
+# an item written before the lock existed has no version: every writer passes the condition
+''',
+        use_instead={
+            "dynamodb": '''Give every existing item a version (a one-off backfill with a condition, so that it does not
+race with the application), and write new items with one:
+
+boto3:
+```python
+orders.update_item(Key=key, UpdateExpression="SET version = :zero",
+                   ConditionExpression="attribute_not_exists(version)", ExpressionAttributeValues={":zero": 0})
+```
+PynamoDB:
+```python
+class Order(Model):
+    version = VersionAttribute()                     # set on create, checked and incremented on every save
+```''',
+        },
+        fix={
+            "dynamodb": "Backfill the version attribute on every item (conditionally), and write it on every create.",
+        },
+    ),
+    Rule(
+        id="PL312",
+        name="orphaned-owner-attribute",
+        engine="audit",
+        severity="medium",
+        summary="DynamoDB owner attribute pointing at no item of the users table",
+        cwe=(20, 1284),
+        owasp="API3:2023",
+        what="When the audited tables include a table of users (its name says so: `users`, `accounts`, "
+        "`members`...), counts the items of the other tables whose owner attribute (`user_id`, `owner`, "
+        "`ownerId`...) matches the partition key of no item of the users tables, and shows up to five of the "
+        "values. Checked only when the users tables were read to the end.",
+        why="DynamoDB has no foreign keys: an item outlives the user it belongs to when the user is deleted "
+        "without its items, or is written for a user that never existed. Such items are invisible to their owner "
+        "yet still counted, billed or served, and a new user who later receives the same id inherits them.",
+        example='''
+users.delete_item(Key={"user_id": user_id})            # the user's orders stay, owned by nobody
+''',
+        use_instead={
+            "dynamodb": '''Delete (or reassign) a user's items with the user, in one transaction or through the
+user table's stream; check that the owner exists when an item is created:
+
+boto3:
+```python
+client.transact_write_items(TransactItems=[
+    {"ConditionCheck": {"TableName": "users", "Key": {"user_id": {"S": owner}},
+                        "ConditionExpression": "attribute_exists(user_id)"}},
+    {"Put": {"TableName": "orders", "Item": order}},
+])
+```
+PynamoDB:
+```python
+with TransactWrite(connection=connection) as transaction:
+    transaction.condition_check(User, owner, condition=User.user_id.exists())
+    transaction.save(order)
+```''',
+        },
+        fix={
+            "dynamodb": "Reattach or delete the orphaned items; create items with a ConditionCheck on their owner and "
+            "delete a user's items with the user.",
+        },
+    ),
+    Rule(
+        id="PL313",
+        name="duplicate-identity-attribute",
+        engine="audit",
+        severity="high",
+        summary="DynamoDB attribute that identifies an item already holds duplicate values",
+        cwe=(694, 362),
+        owasp="API6:2023",
+        what="For each attribute that names one thing in the world (an e-mail or user name in a table of people, "
+        "a slug, an external id, an invite code... anywhere), counts the values held by more than one item, key "
+        "attributes aside (DynamoDB keeps those unique). Uniqueness-marker items (partition key "
+        "`EMAIL#alice@example.com` or `UNIQUE#email#...`) are not counted; the finding says when the table has "
+        "none. Up to five values are shown (a token's as a digest).",
+        why="DynamoDB enforces uniqueness on the primary key only. Two concurrent sign-ups that each check "
+        "`query(email)` before `put_item` both succeed: two accounts share an e-mail, a login or a password reset "
+        "picks either of them.",
+        example='''
+if not users.query(IndexName="by_email", KeyConditionExpression=Key("email").eq(email))["Items"]:
+    users.put_item(Item={"user_id": new_id(), "email": email})    # two requests both pass the check
+''',
+        use_instead={
+            "dynamodb": '''Reserve the value with a marker item in the same transaction, conditioned on its absence:
+
+boto3:
+```python
+client.transact_write_items(TransactItems=[
+    {"Put": {"TableName": "users", "Item": {"pk": {"S": f"USER#{user_id}"}, "email": {"S": email}},
+             "ConditionExpression": "attribute_not_exists(pk)"}},
+    {"Put": {"TableName": "users", "Item": {"pk": {"S": f"EMAIL#{email}"}},
+             "ConditionExpression": "attribute_not_exists(pk)"}},
+])
+```
+PynamoDB:
+```python
+with TransactWrite(connection=connection) as transaction:
+    transaction.save(User(f"USER#{user_id}", email=email), condition=User.pk.does_not_exist())
+    transaction.save(User(f"EMAIL#{email}"), condition=User.pk.does_not_exist())
+```
+Then merge or rename the duplicates already there.''',
+        },
+        fix={
+            "dynamodb": "Resolve the duplicate items, then reserve each value with a uniqueness-marker item written in "
+            "the same transaction (ConditionExpression attribute_not_exists).",
+        },
+    ),
+    Rule(
+        id="PL314",
+        name="point-in-time-recovery-off",
+        engine="audit",
+        severity="medium",
+        summary="DynamoDB table without point-in-time recovery",
+        cwe=(693,),
+        owasp="API8:2023",
+        what="Reads the table's continuous backups (`DescribeContinuousBackups`) and reports a table whose "
+        "point-in-time recovery is not enabled.",
+        why="The damage the other rules find (lost updates, overwritten or deleted items, a bad migration) can be "
+        "undone only by restoring the table as it was just before: without point-in-time recovery there is no "
+        "such state to go back to, only the last on-demand backup, if any.",
+        example='''
+aws dynamodb describe-continuous-backups --table-name orders
+# "PointInTimeRecoveryStatus": "DISABLED"
+''',
+        use_instead={
+            "dynamodb": '''Enable it (35 days of per-second restore points), in the infrastructure code of the table:
+
+```python
+client.update_continuous_backups(TableName="orders",
+                                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+```
+CloudFormation: `PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}`; Terraform:
+`point_in_time_recovery { enabled = true }`.''',
+        },
+        fix={"dynamodb": "Enable point-in-time recovery on the table (PointInTimeRecoveryEnabled: true)."},
+    ),
+    Rule(
+        id="PL315",
+        name="deletion-protection-off",
+        engine="audit",
+        severity="low",
+        summary="DynamoDB table without deletion protection",
+        cwe=(693,),
+        owasp="API8:2023",
+        what="Reads the table's description (`DescribeTable`) and reports a table whose deletion protection is "
+        "not enabled.",
+        why="One `DeleteTable` call (a cleanup script pointed at the wrong account, a stack removed, a click in the "
+        "console) destroys every item at once, with no confirmation; deletion protection makes that call fail "
+        "until someone turns it off on purpose.",
+        example='''
+aws dynamodb describe-table --table-name orders --query Table.DeletionProtectionEnabled
+# false
+''',
+        use_instead={
+            "dynamodb": '''Enable it in the infrastructure code of the table:
+
+```python
+client.update_table(TableName="orders", DeletionProtectionEnabled=True)
+```
+CloudFormation: `DeletionProtectionEnabled: true`; Terraform: `deletion_protection_enabled = true`.''',
+        },
+        fix={"dynamodb": "Enable deletion protection on the table (DeletionProtectionEnabled: true)."},
+    ),
+)
