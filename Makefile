@@ -30,6 +30,12 @@ $(INSTALLED_BENCH): pyproject.toml | $(BIN)/python
 bench: $(INSTALLED_BENCH)
 	$(BIN)/python bench/scan_speed.py
 
+# `plumbline audit` of a 1,000,000-row, 5-column table on an embedded PostgreSQL (127.0.0.1): sampled and exact
+# wall time, peak RSS. ARGS passes options, e.g. make bench-audit ARGS="--rows 200000 --repeat 1"
+.PHONY: bench-audit
+bench-audit: $(INSTALLED)
+	$(BIN)/python bench/audit.py $(ARGS)
+
 # Recall and precision of the scan on hand-labelled public apps (bench/realworld/); needs their git snapshots
 # in $PLUMBLINE_CORPUS (default /work/.mirror). ARGS passes options, e.g. make bench-quality ARGS=--json
 .PHONY: bench-quality

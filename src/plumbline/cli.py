@@ -182,6 +182,31 @@ def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
     sys.exit(code)
 
 
+@main.command("lab-damage")
+@click.option("--dsn", required=True, metavar="URL",
+              help="The server the lab's bank twins ran on: the --dsn given to `plumbline lab` or `plumbline demo`.")
+@click.option("--twin", type=click.Choice(["vulnerable", "hardened"]), default="vulnerable", show_default=True,
+              help="Whose database: the hardened twin's refuses every damaging write.")
+def lab_damage(dsn: str, twin: str) -> None:
+    """Write the damage the bank twin's races cause (duplicate e-mails, negative balances, orphaned orders) into its
+    database, after a lab or demo run, for `plumbline audit` to find."""
+    console, err = Console(), Console(stderr=True)
+
+    def seed():
+        from plumbline.lab.backends import redact
+        from plumbline.lab.bank.damage import seed_damage, twin_database_url
+        from plumbline.lab.tour import write_verdict
+
+        url = twin_database_url(dsn, twin)
+        return redact(url, url), [(write, write_verdict(write)) for write in seed_damage(url)]
+
+    shown_url, written = _lab_call(err, seed)
+    for write, verdict in written:
+        console.print(f"{write.race}: {write.statement}: {verdict}", highlight=False)
+    console.print(f"{sum(w.accepted for w, _ in written)}/{len(written)} writes accepted; now: plumbline audit --dsn "
+                  f"'{terminal_text(shown_url)}'", highlight=False, soft_wrap=True)
+
+
 def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
     if not values:
         return None
@@ -530,15 +555,19 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 @click.option("--sample-rows", type=click.IntRange(1), default=100_000, show_default=True,
               help="Rows read per table and check for the data findings (the first ones the database returns).")
 @click.option("--exact", is_flag=True, help="Read every row (no sample): exact counts, slower on big tables.")
+@click.option("--scan", "scan_paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+              help="The app's code (repeatable): its declared schema is compared with the live one (PL206), the "
+                   "columns its inserts require are checked for NULLs, and findings cite the scan's on the same "
+                   "column.")
 @click.option("--statement-timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
               help="Seconds any one query may run; a table whose query runs longer is reported as not examined.")
-@click.option("--select", multiple=True, help="Rule ids or prefixes to report (default: PL201-PL205, PL210-PL213).")
+@click.option("--select", multiple=True, help="Rule ids or prefixes to report (default: PL201-PL206, PL210-PL213).")
 @click.option("--ignore", multiple=True, help="Rule ids or prefixes to skip.")
 @click.option("--format", "output_format", type=click.Choice([*FORMATS, "junit"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding is at least this severe.")
-def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schemas, sample_rows, exact,
+def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schemas, sample_rows, exact, scan_paths,
           statement_timeout, select, ignore, output_format, output, fail_on) -> None:
     """Audit a live PostgreSQL or CockroachDB database, or DynamoDB tables, read-only: missing constraints and the
     rows they let in."""
@@ -556,7 +585,7 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
     if (dsn is not None) == dynamodb:
         raise click.UsageError("give either --dsn URL (PostgreSQL, CockroachDB) or --dynamodb, not both"
                                if dynamodb else "give --dsn URL (PostgreSQL, CockroachDB) or --dynamodb")
-    other_targets = {"--schema": schemas, "--exact": exact} if dynamodb else {
+    other_targets = {"--schema": schemas, "--exact": exact, "--scan": scan_paths} if dynamodb else {
         "--endpoint": endpoint, "--region": region, "--table": tables}
     if misplaced := [name for name, value in other_targets.items() if value]:
         raise click.UsageError(f"{', '.join(misplaced)} does not apply to {'--dynamodb' if dynamodb else '--dsn'}")
@@ -573,7 +602,8 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
                                             read_budget=read_budget, segments=segments))
         else:
             run = Audit(AuditOptions(dsn=dsn, selected=selected, sample_rows=None if exact else sample_rows,
-                                     statement_timeout=statement_timeout, schemas=tuple(schemas)))
+                                     statement_timeout=statement_timeout, schemas=tuple(schemas),
+                                     scan=tuple(scan_paths)))
     except AuditError as exc:
         _error(err, str(exc))
         sys.exit(EXIT_USAGE)

@@ -1,8 +1,11 @@
-"""The audit engine: a live PostgreSQL or CockroachDB database, read-only — the constraints it lacks (PL201-PL205)
-and the rows that already prove each missing one (PL210-PL213).
+"""The audit engine: a live PostgreSQL or CockroachDB database, read-only — the constraints it lacks (PL201-PL205),
+those the repository declares that it lacks (PL206, with --scan) and the rows that already prove each missing one
+(PL210-PL213).
 
     catalog.py     the live schema from pg_catalog
     schema.py      the schema findings, with the scan's column heuristics
+    code.py        with --scan: what the repository declares and requires, from the scan's extraction
+    drift.py       with --scan: the declared schema against the live one (PL206), the required columns
     data.py        the data findings, each proving one schema finding, on a bounded sample
     connection.py  the read-only session, the statement timeout, the masked URL
 
@@ -14,13 +17,16 @@ on with the others. See docs/audit.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import psycopg
 
 from plumbline.audit.catalog import LiveTable, read_catalog
+from plumbline.audit.code import CodeFacts, place
 from plumbline.audit.connection import AuditError, Database, Target
 from plumbline.audit.data import prove
+from plumbline.audit.drift import drift, replace_heuristics, required
 from plumbline.audit.schema import Weakness, weaknesses
 from plumbline.findings import Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import all_rules, get as rule, matching
@@ -54,6 +60,7 @@ class AuditOptions:
     sample_rows: int | None = DEFAULT_SAMPLE_ROWS  # None: exact, every row
     statement_timeout: float = 30.0  # seconds
     schemas: tuple[str, ...] = ()  # only these schemas (default: every schema of the user's)
+    scan: tuple[Path, ...] = ()  # the app's code, whose declared schema and inserts the live database is held against
 
 
 class Audit:
@@ -62,6 +69,8 @@ class Audit:
     def __init__(self, options: AuditOptions) -> None:
         self.options = options
         self.target = Target.parse(options.dsn)  # AuditError for a URL that is no database's
+        # The code is read first: a wrong --scan path is said before any connection is made.
+        self.code = CodeFacts.read(list(options.scan)) if options.scan else None
         self.findings: list[Finding] = []
         self.errors: list[ToolError] = []
         self.tables = 0  # tables found
@@ -76,9 +85,10 @@ class Audit:
             self.backend = database.backend
             tables = self._catalog(database)
             self.tables = len(tables)
-            found = weaknesses(tables)
+            found = self._weaknesses(tables)
             self.findings += [self._finding(w.rule_id, w.table, w.column, w.message,
-                                            {"table": w.table.name, **({"column": w.column} if w.column else {})})
+                                            {"table": w.table.name, **({"column": w.column} if w.column else {}),
+                                             **w.evidence})
                               for w in found]
             for position, table in enumerate(tables):
                 if on_table is not None:
@@ -97,7 +107,18 @@ class Audit:
         """The selected findings, table by table and column by column, each schema finding before its proof."""
         selected = sorted((f for f in self.findings if f.rule_id in self.options.selected),
                           key=lambda f: (f.location.table, f.location.column or "", f.rule_id))
-        return FindingsDocument(findings=tuple(selected), errors=tuple(self.errors))
+        errors = (*self.code.errors, *self.errors) if self.code is not None else self.errors
+        return FindingsDocument(findings=tuple(selected), errors=tuple(errors))
+
+    def _weaknesses(self, tables: list[LiveTable]) -> list[Weakness]:
+        """The schema findings: the heuristics' and, with --scan, the drift from the declared schema and the
+        columns the code requires."""
+        found = weaknesses(tables)
+        if self.code is None:
+            return found
+        drifted = drift(tables, self.code, (self.options.schemas or ("public",))[0])
+        found = replace_heuristics(found, drifted) + drifted
+        return found + required(tables, self.code, found)
 
     def _catalog(self, database: Database) -> list[LiveTable]:
         try:
@@ -115,7 +136,7 @@ class Audit:
 
     def _prove(self, database: Database, table: LiveTable, found: list[Weakness]) -> None:
         """The table's data findings; a table that cannot be read is reported as an error entry."""
-        wanted = [w for w in found if _PROVEN_BY[w.rule_id] & self.options.selected]
+        wanted = [w for w in found if w.proof in self.options.selected]
         try:
             for proof in prove(database, table, wanted, self.options.sample_rows):
                 self.findings.append(self._finding(proof.rule_id, table, proof.weakness.column, proof.message,
@@ -144,11 +165,10 @@ class Audit:
         self.errors.append(ToolError(engine="audit", target=table.name, message=message))
 
     def _finding(self, rule_id: str, table: LiveTable, column: str | None, message: str, evidence: dict) -> Finding:
+        if self.code is not None:
+            scanned = self.code.about(table.table, column)
+            if scanned:  # the scan's findings on the same place: a report shows them together
+                evidence = {**evidence, "scan_findings": [{"rule": f.rule_id, "at": place(f)} for f in scanned]}
         found = rule(rule_id).finding(location=SchemaLocation(table=table.name, column=column), message=message,
                                       confidence="high", backend=self.backend, evidence=evidence)
         return found.model_copy(update={"engine": "audit"})  # PL201-PL204 are the scan's rules, found live here
-
-
-# Which data rules prove which schema finding: a finding's rows are read only when one of them is selected.
-_PROVEN_BY = {"PL201": {"PL210"}, "PL202": {"PL211"}, "PL203": {"PL212"}, "PL204": {"PL213"}, "PL205": set()}
-

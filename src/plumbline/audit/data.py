@@ -37,12 +37,12 @@ def prove(database: Database, table: LiveTable, found: list[Weakness], sample_ro
     """The data findings on `table` for its schema findings `found`, query by query. A query that fails raises
     psycopg's error: the findings yielded before it stand, the rest of the table is not read."""
     reader = _Reader(database, table, sample_rows)
-    yield from reader.nulls_and_negatives([w for w in found if w.rule_id == "PL202"],
-                                          [w for w in found if w.rule_id == "PL203" and w.number])
+    yield from reader.nulls_and_negatives([w for w in found if w.proof == "PL211"],
+                                          [w for w in found if w.proof == "PL212" and w.number])
     for weakness in found:
-        if weakness.rule_id == "PL201":
+        if weakness.proof == "PL210":
             yield from reader.duplicates(weakness)
-        elif weakness.rule_id == "PL204" and weakness.references is not None:
+        elif weakness.proof == "PL213" and weakness.references is not None:
             yield from reader.orphans(weakness)
 
 

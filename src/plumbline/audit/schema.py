@@ -9,7 +9,7 @@ people when its name says so (`PRINCIPAL_TABLE`), and only owner and identity co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plumbline.audit.catalog import LiveTable, shown_name
 from plumbline.scan.checks import _referenced_table  # the scan's resolution of `<entity>_id`: one source of truth
@@ -43,6 +43,10 @@ class Reference:
         return shown_name(self.schema, self.table)
 
 
+# The data rule that counts the rows each schema rule's missing constraint let in.
+PROOF_OF = {"PL201": "PL210", "PL202": "PL211", "PL203": "PL212", "PL204": "PL213"}
+
+
 @dataclass
 class Weakness:
     """A constraint the live schema lacks, at one table (and column)."""
@@ -51,8 +55,14 @@ class Weakness:
     table: LiveTable
     column: str | None
     message: str
-    references: Reference | None = None  # PL204: the key the `*_id` should refer to
-    number: bool = False  # PL203: the column holds numbers (negative values can be counted)
+    references: Reference | None = None  # PL213's proof: the key the `*_id` should refer to
+    number: bool = False  # PL212's proof: the column holds numbers (negative values can be counted)
+    proof: str | None = None  # the data rule that counts its damage (PROOF_OF by default; None: no data check)
+    evidence: dict = field(default_factory=dict)  # what the finding carries besides its table and column
+
+    def __post_init__(self) -> None:
+        if self.proof is None:
+            self.proof = PROOF_OF.get(self.rule_id)
 
 
 def weaknesses(tables: list[LiveTable]) -> list[Weakness]:

@@ -45,6 +45,7 @@ class Lab:
             raise self._masked(exc) from None
         self.apps = apps
         self.twins: dict[str, dict[str, RunningTwin]] = {}
+        self.sql_url: str | None = None  # the SQL server the bank twins' databases are on (--dsn, or the embedded one)
         self._stack = ExitStack()
         self._stop = threading.Event()
 
@@ -67,7 +68,7 @@ class Lab:
 
     def _start(self) -> None:
         if "bank" in self.apps:
-            server_url = self.dsn or self._stack.enter_context(EmbeddedPostgres()).url
+            server_url = self.sql_url = self.dsn or self._stack.enter_context(EmbeddedPostgres()).url
         if "records" in self.apps:
             endpoint = self.dynamodb_endpoint or self._stack.enter_context(EmbeddedDynamoDB()).endpoint_url
         run_id = uuid.uuid4().hex[:8]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plumbline.findings import FindingsDocument, at_least
+from plumbline.lab.bank.damage import Write, seed_damage, twin_database_url
 from plumbline.lab.runner import Lab
 from plumbline.lab.scenarios import Outcome, Scenario, all_scenarios, reproduce
 from plumbline.lab.twin import RunningTwin
@@ -69,15 +70,30 @@ def _cell(outcome: Outcome, tries: int | None) -> str:
 SCANNED_WITH = {"bank": ("{twin}.sql", "common.py"), "records": ("common.py", "tables.py")}
 
 
-def scan_twin(app: str, twin: str) -> FindingsDocument:
-    """`plumbline scan` over a twin's own files (its module, its schema and the shared code)."""
+def twin_files(app: str, twin: str) -> list[Path]:
+    """A twin's own files: its module, its schema and the shared code."""
     from importlib import import_module
 
+    folder = Path(import_module(f"plumbline.lab.{app}").__file__).parent
+    return [folder / f"{twin}.py", *(folder / name.format(twin=twin) for name in SCANNED_WITH[app])]
+
+
+def scan_twin(app: str, twin: str) -> FindingsDocument:
+    """`plumbline scan` over a twin's own files."""
     from plumbline.scan import ScanOptions, scan
 
-    folder = Path(import_module(f"plumbline.lab.{app}").__file__).parent
-    paths = [folder / f"{twin}.py", *(folder / name.format(twin=twin) for name in SCANNED_WITH[app])]
-    return scan(paths, ScanOptions(backend="cockroachdb" if app == "bank" else "auto", cache=False)).document
+    return scan(twin_files(app, twin), ScanOptions(backend="cockroachdb" if app == "bank" else "auto",
+                                                   cache=False)).document
+
+
+def audit_bank_twin(lab: Lab, twin: str) -> tuple[list[Write], FindingsDocument]:
+    """The races' damage written into a bank twin's database (plumbline.lab.bank.damage), then `plumbline audit
+    --scan` of that database with the twin's files: what the database let in, and what the audit finds."""
+    from plumbline.audit import Audit, AuditOptions
+
+    url = twin_database_url(lab.sql_url, twin)
+    writes = seed_damage(url)
+    return writes, Audit(AuditOptions(dsn=url, scan=tuple(twin_files("bank", twin)))).run()
 
 
 def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = "/openapi.json"):
@@ -96,9 +112,11 @@ def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = 
         http.close()
 
 
-def run_engines(lab: Lab, console: Console) -> dict[tuple[str, str, str], FindingsDocument]:
-    """(engine, app, twin) -> what the engine reports about that twin."""
-    results = {}
+def run_engines(lab: Lab, console: Console) -> tuple[dict[tuple[str, str, str], FindingsDocument],
+                                                     dict[str, list[Write]]]:
+    """(engine, app, twin) -> what the engine reports about that twin; and twin -> the damage written into its
+    bank database before the audit."""
+    results, damage = {}, {}
     for app in (name for name in SCANNED_WITH if name in lab.twins):
         for twin in ("vulnerable", "hardened"):
             with console.status(f"scan: {app} {twin} …"):
@@ -107,11 +125,33 @@ def run_engines(lab: Lab, console: Console) -> dict[tuple[str, str, str], Findin
         for twin, running in twins.items():
             with console.status(f"probe: {app} {twin} …"):
                 results[("probe", app, twin)] = probe_twin(running)[0]
-    return results
+    for twin in lab.twins.get("bank", {}):
+        with console.status(f"audit: bank {twin} (after writing its races' damage) …"):
+            damage[twin], results[("audit", "bank", twin)] = audit_bank_twin(lab, twin)
+    return results, damage
+
+
+def render_damage(damage: dict[str, list[Write]], console: Console) -> None:
+    """What each bank twin's database made of its races' writes."""
+    if not damage:
+        return
+    table = Table(title="bank: the races' writes, then plumbline audit of each database", expand=False)
+    table.add_column("race")
+    table.add_column("write")
+    for twin in damage:
+        table.add_column(f"{twin} twin")
+    for index, write in enumerate(next(iter(damage.values()))):
+        table.add_row(write.race, write.statement, *(write_verdict(writes[index]) for writes in damage.values()))
+    console.print(table)
+
+
+def write_verdict(write: Write) -> str:
+    """`accepted`, or `refused by <constraint>`, in rich markup."""
+    return "[red]accepted[/red]" if write.accepted else f"[green]refused[/green] by {terminal_text(write.refused_by)}"
 
 
 def render_engines(results: dict[tuple[str, str, str], FindingsDocument], console: Console) -> None:
-    for engine in ("scan", "probe"):
+    for engine in ("scan", "probe", "audit"):
         columns = [key for key in results if key[0] == engine]
         if not columns:
             continue
@@ -130,7 +170,7 @@ REPORT_FILE = "plumbline-report.html"
 
 
 def write_report(results: dict[tuple[str, str, str], FindingsDocument], path: Path) -> Path:
-    """The HTML report of what the scan and the probe found on the vulnerable twins, correlated."""
+    """The HTML report of what the scan, the probe and the audit found on the vulnerable twins, correlated."""
     from plumbline.report import html
 
     documents = [document for (_, _, twin), document in results.items() if twin == "vulnerable"]
@@ -156,10 +196,11 @@ def demo(lab_options: dict, console: Console) -> int:
         lab = Lab(**lab_options).start()
     try:
         stops = run_tour(lab, console)
-        results = run_engines(lab, console)
+        results, damage = run_engines(lab, console)
     finally:
         lab.stop()
     render(stops, console)
+    render_damage(damage, console)
     render_engines(results, console)
     shown = sum(not stop.vulnerable.held for stop in stops)
     held = sum(stop.hardened.held for stop in stops)
@@ -170,11 +211,12 @@ def demo(lab_options: dict, console: Console) -> int:
     )
     try:
         report = write_report(results, Path.cwd() / REPORT_FILE)
-        console.print(f"HTML report of the vulnerable twins (scan + probe, correlated): "
+        console.print(f"HTML report of the vulnerable twins (scan + probe + audit, correlated): "
                       f"[bold]{terminal_text(str(report))}[/bold]", highlight=False, soft_wrap=True)
     except OSError as exc:
         console.print(f"[red]could not write {REPORT_FILE}: {terminal_text(exc.strerror or str(exc))}[/red]")
     caught = engines_agree(results)
-    console.print("scan and probe: every vulnerable twin caught, no hardened twin with a finding of medium or above"
-                  if caught else "[red]scan and probe: a vulnerable twin was missed or a hardened twin was flagged[/red]")
+    console.print("scan, probe and audit: every vulnerable twin caught, no hardened twin with a finding of medium or "
+                  "above" if caught else
+                  "[red]scan, probe and audit: a vulnerable twin was missed or a hardened twin was flagged[/red]")
     return 0 if caught and all(stop.as_expected for stop in stops) else 1

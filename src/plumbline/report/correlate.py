@@ -1,4 +1,5 @@
-"""One defect seen by two engines: a scan finding in the code and a probe finding over HTTP, shown as one issue.
+"""One defect seen by two engines, shown as one issue: a scan finding in the code and a probe finding over HTTP, or
+a scan finding and the audit's findings on the same table and column of the live database.
 
 A scan finding and a probe finding concern the same defect when
 - the scan rule predicts what the probe rule proves (`PROVEN_BY`: a read-modify-write in the code, PL102, is what
@@ -8,6 +9,9 @@ A scan finding and a probe finding concern the same defect when
   placeholder names aside; the probe's route may carry a prefix the code does not, such as a blueprint's mount
   point), or, for a finding about a table's definition (no request reaches a `CREATE TABLE`), the table is the
   resource the probe's route names and the column one of the fields the probe moved or sent.
+
+An audit run with `--scan` names, in each finding's `evidence.scan_findings`, the scan findings on its table and
+column (rule and `path:line`); a scan finding so named and the audit findings that name it make one issue.
 
 Every output format can use `correlate`; none needs to know how the match is made.
 """
@@ -41,15 +45,21 @@ _OPENAPI_PARAMETER = re.compile(r"\{[^{}/]+\}")
 
 @dataclass(frozen=True)
 class Issue:
-    """A defect both engines found: where the code has it and how a request proved it."""
+    """A defect two engines found: where the code has it, and how a request proved it or the database shows it."""
 
-    operation: str  # "POST /accounts/{account_id}/withdraw", as the probe names it
+    operation: str  # "POST /accounts/{account_id}/withdraw", as the probe names it; "users.email" for the audit's
     scan: tuple[Finding, ...]
     probe: tuple[Finding, ...]
+    audit: tuple[Finding, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return (*self.scan, *self.probe)
+        return (*self.scan, *self.probe, *self.audit)
+
+    @property
+    def proof(self) -> Finding:
+        """The finding that confirms the code's: the first of the probe's, else of the audit's."""
+        return (self.probe or self.audit)[0]
 
     @property
     def severity(self) -> str:
@@ -60,6 +70,9 @@ class Issue:
         code = sorted(dict.fromkeys(_place(f) for f in self.scan if f.location.kind == "source"))
         schema = sorted(dict.fromkeys(_place(f) for f in self.scan if f.location.kind != "source"))
         found = ([f"in code at {_and(code)}"] if code else []) + ([f"in the schema at {_and(schema)}"] if schema else [])
+        if self.audit:
+            proofs = "; ".join(dict.fromkeys(_shortened(f.message) for f in self.audit))
+            return f"found {' and '.join(found)}, confirmed in the live database: {proofs}"
         proofs = "; ".join(dict.fromkeys(_shortened(proof(f)) for f in self.probe))
         return f"found {' and '.join(found)}, proven over HTTP: {proofs}"
 
@@ -79,9 +92,26 @@ def correlate(findings: Iterable[Finding]) -> list[Issue]:
         if explained:
             operation = f"{proved.location.method} {proved.location.route}"
             grouped.setdefault((operation, in_code or explained), []).append((proved, explained))
-    return [Issue(operation, tuple(scanned[i] for i in sorted({i for _, found in members for i in found})),
-                  tuple(proved for proved, _ in members))
-            for (operation, _), members in grouped.items()]
+    over_http = [Issue(operation, tuple(scanned[i] for i in sorted({i for _, found in members for i in found})),
+                       tuple(proved for proved, _ in members))
+                 for (operation, _), members in grouped.items()]
+    return over_http + _in_the_database(findings)
+
+
+def _in_the_database(findings: list[Finding]) -> list[Issue]:
+    """The issues that scan findings and the audit's findings citing them (`evidence.scan_findings`) show, one per
+    table and column, in the order of the audit's findings."""
+    scanned = {(f.rule_id, _place(f)): f for f in findings if f.engine == "scan" and f.location.kind == "source"}
+    grouped: dict[str, tuple[dict[int, Finding], list[Finding]]] = {}
+    for audited in (f for f in findings if f.engine == "audit" and f.location.kind == "schema"):
+        cited = [scanned.get((str(c.get("rule")), str(c.get("at")))) for c in as_list(audited.evidence.get(
+            "scan_findings")) if isinstance(c, dict)]
+        cited = [f for f in cited if f is not None]
+        if cited:
+            code, audit = grouped.setdefault(_place(audited), ({}, []))
+            code.update((id(f), f) for f in cited)
+            audit.append(audited)
+    return [Issue(place, tuple(code.values()), (), tuple(audit)) for place, (code, audit) in grouped.items()]
 
 
 def _same_defect(found: Finding, proved: Finding) -> bool:

@@ -99,6 +99,11 @@ class Card:
         return " ".join(sorted({view.finding.severity for view in self.views}))
 
     @property
+    def confirmed_by(self) -> str:
+        """`scan + probe`: the engines whose findings the card shows, in the order the report lists engines."""
+        return " + ".join(e for e in _ENGINES if any(view.finding.engine == e for view in self.views))
+
+    @property
     def engines(self) -> str:
         return " ".join(sorted({view.finding.engine for view in self.views}))
 
@@ -154,8 +159,8 @@ def _pretty(value: Any) -> str | None:
 
 
 def _issue_card(issue: Issue, views: dict[int, FindingView], number: int) -> Card:
-    probe = issue.probe[0]
-    return Card(anchor=f"issue-{number}", title=f"{probe.rule_name} on {issue.operation}", headline=issue.headline(),
+    return Card(anchor=f"issue-{number}", title=f"{issue.proof.rule_name} on {issue.operation}",
+                headline=issue.headline(),
                 confirmed=True, views=[views[id(f)] for f in issue.findings],
                 explanations=_explanations(issue.findings))
 

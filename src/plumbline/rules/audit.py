@@ -1,4 +1,5 @@
-"""PL205 and PL21x: what only a live database shows — a table without a primary key, and the damage already done.
+"""PL205, PL206 and PL21x: what only a live database shows — a table without a primary key, the schema the code
+declares that the database lacks, and the damage already done.
 
 The audit also reports PL201-PL204 (rules/schema.py) against the live schema. The data rules here each prove one
 of those schema findings on the rows themselves: a finding carries the id of the schema finding it proves in its
@@ -37,6 +38,55 @@ ALTER TABLE payments ADD COLUMN id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY K
         fix={
             "cockroachdb": "Give the table a primary key (ALTER TABLE ... ALTER PRIMARY KEY USING COLUMNS (...)).",
             "postgres": "Give the table a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)).",
+        },
+    ),
+    Rule(
+        id="PL206",
+        name="schema-drift",
+        engine="audit",
+        severity="high",
+        summary="The live schema lacks a table, column or constraint the code declares",
+        cwe=(1284, 694),
+        owasp="API8:2023",
+        what="With `--scan PATH`, compares the schema the repository declares (its DDL files and ORM models, as the "
+        "scan merges them) with the live one, and reports each declared table or column the database lacks and each "
+        "declared UNIQUE, NOT NULL, CHECK or FOREIGN KEY that the live table does not enforce (absent, or added NOT "
+        "VALID). A missing constraint is then counted on the rows: the duplicates (PL210), NULLs (PL211), negative "
+        "values (PL212) or orphans (PL213) it let in prove the finding. The evidence names the declaration "
+        "(`declared_at`) and what is missing (`missing`).",
+        why="The code was reviewed against the schema it declares: a model's `unique=True` is why nobody wrote a "
+        "duplicate check, a `nullable=False` is why nobody handles NULL. When a migration was never run, failed "
+        "half-way, or a constraint was dropped by hand to unblock a deployment, the database accepts what the code "
+        "believes impossible, and nothing says so until the data is damaged. A table or column that is missing "
+        "breaks the requests that use it.",
+        example='''
+# models.py: what the code believes
+class User(db.Model):
+    email = db.Column(db.String, nullable=False, unique=True)
+
+# the production database: the migration adding the constraints never ran
+#   CREATE TABLE users (id SERIAL PRIMARY KEY, email TEXT);
+''',
+        use_instead={
+            "cockroachdb": '''Run the pending migrations (or write the one that is missing), after resolving the rows that
+break the constraint:
+```sql
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+```''',
+            "postgres": '''Run the pending migrations (or write the one that is missing), after resolving the rows that break
+the constraint:
+```sql
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+-- added NOT VALID earlier: ALTER TABLE users VALIDATE CONSTRAINT <name>;
+```''',
+        },
+        fix={
+            "cockroachdb": "Bring the live schema to the declared one: run the missing migration, after fixing the rows "
+            "that break its constraints.",
+            "postgres": "Bring the live schema to the declared one: run the missing migration (or VALIDATE the "
+            "constraint), after fixing the rows that break it.",
         },
     ),
     Rule(

@@ -125,6 +125,20 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, tree: Pa
                       analysed=_analysed(files, document))
 
 
+def build_project(paths: list[Path], options: ScanOptions) -> Project:
+    """The project view the checks see (the merged schema, every function's data ops), for engines that use the
+    scan's facts rather than its findings (`audit --scan`). What cannot be read is left out: `scan()` reports it."""
+    root, tree = scan_root(paths), given_tree(paths)
+    files, _ = discover(paths, root, tuple(options.exclude))
+    cache = Cache.open(root, paths) if options.cache else None
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    packages: dict[Path, tuple[str, ...]] = {}
+    outcomes = _extract_all([_read(file, packages) for file in files], cache, options.jobs)
+    modules = [facts for facts, _, _ in outcomes if facts is not None]
+    modules += _declared_tables(key_schema_documents(root, tuple(options.exclude), within=tree), [])
+    return Project.build(modules, options.backend, spec_documents(root, tuple(options.exclude), within=tree))
+
+
 def _declared_tables(infrastructure: list[tuple[str, str]], errors: list[ToolError]) -> list[ModuleFacts]:
     """DynamoDB key schemas that CloudFormation, SAM, Serverless or Terraform files declare, one facts entry per file."""
     declared = []

@@ -1,0 +1,87 @@
+"""What the repository says about its database (`audit --scan PATH`), from the scan engine's own extraction.
+
+- the declared schema: the tables and columns the code's DDL and models define, with their constraints, merged as
+  the scan merges them (`Project.tables`);
+- the columns the code treats as required: those the scan's PL202 reports (written by every insert, set by every
+  construction, an owner or identity), and the column that says whose a row is in each table the code treats as
+  owned (`users.id` by `rentals.renter_id`), which NULL would leave to nobody;
+- the scan's findings about tables and columns, which the audit's findings on the same place cite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from plumbline.audit.connection import AuditError
+from plumbline.findings import Finding, ToolError
+from plumbline.scan import ScanOptions, build_project, scan
+from plumbline.scan.checks import (
+    _owner,  # the scan's own answer to "whose row is this": one source of truth
+)
+from plumbline.scan.facts import Column, Table
+
+# Schema tables the migration tools keep for themselves: not the app's.
+_TOOL_TABLES = ("alembic", "django_migrations", "flyway_", "schema_migrations")
+
+
+@dataclass(frozen=True)
+class Required:
+    """A column the code needs in every row: why, and where the code says so."""
+
+    reason: str  # "is written by every insert in the code"
+    at: str  # "app/models.py:12"
+
+
+@dataclass
+class CodeFacts:
+    root: Path
+    tables: dict[str, Table] = field(default_factory=dict)  # lower-case name -> fully defined table
+    required: dict[tuple[str, str], Required] = field(default_factory=dict)  # (table, column), lower-case
+    findings: list[Finding] = field(default_factory=list)  # the scan's findings on a table (and column)
+    errors: list[ToolError] = field(default_factory=list)  # files the scan could not analyse
+
+    @classmethod
+    def read(cls, paths: list[Path]) -> "CodeFacts":
+        """Scan `paths` (directories or files of one app) once; AuditError when nothing there could be analysed."""
+        for path in paths:
+            if not path.exists():
+                raise AuditError(f"--scan {path}: no such file or directory")
+        result = scan(paths, ScanOptions())
+        if not result.analysed:
+            raise AuditError(f"--scan {' '.join(map(str, paths))}: no Python or SQL file could be analysed there")
+        project = build_project(paths, ScanOptions())  # facts from the scan's cache: extracted once
+        facts = cls(root=result.root, errors=list(result.document.errors))
+        facts.tables = {name.lower(): table for name, table in project.tables.items()
+                        if table.defined and not name.lower().startswith(_TOOL_TABLES)}
+        facts.findings = [f for f in result.document.findings if isinstance(f.evidence.get("table"), str)]
+        for finding in facts.findings:
+            column = finding.evidence.get("column")
+            if finding.rule_id == "PL202" and isinstance(column, str):
+                # The scan's reason: "users.email <is written by every insert in the code> but is nullable".
+                reason = finding.message.partition(f".{column} ")[2].removesuffix(" but is nullable")
+                facts.required[(finding.evidence["table"].lower(), column.lower())] = Required(
+                    reason or "is required by the code", place(finding))
+        for name, table in facts.tables.items():
+            owner = _owner(project, table, project.tables)
+            column = table.columns.get(owner) if owner else None  # `cart_id -> carts.user_id`: owned through a parent
+            if column is not None and (name, owner.lower()) not in facts.required:
+                facts.required[(name, owner.lower())] = Required("says whose row it is", declared_at(table, column))
+        return facts
+
+    def about(self, table: str, column: str | None) -> list[Finding]:
+        """The scan's findings on this table and column (on the table itself when `column` is None)."""
+        bare = table.lower().rsplit(".", 1)[-1]
+        return [f for f in self.findings if f.evidence["table"].lower().rsplit(".", 1)[-1] == bare
+                and str(f.evidence.get("column") or "").lower() == (column or "").lower()]
+
+
+def place(finding: Finding) -> str:
+    return f"{finding.location.path}:{finding.location.line}"
+
+
+def declared_at(table: Table, column: Column | None = None) -> str:
+    """Where the code declares a table (or one of its columns): `path:line`."""
+    if column is not None and column.span is not None:
+        return f"{column.path or table.path}:{column.span.line}"
+    return f"{table.path}:{table.span.line}"
