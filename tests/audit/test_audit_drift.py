@@ -4,6 +4,7 @@ the code's inserts require checked for NULLs, and the scan's findings cited on t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,26 @@ def test_the_report_shows_a_scan_finding_and_the_audit_findings_on_its_column_as
     assert "users.email" not in issues  # the scan found nothing there: the drift stands alone
     page = render([scanned, audited])
     assert "on transfers.amount" in page and "confirmed in the live database" in page
+
+
+def test_text_sarif_and_junit_name_the_code_that_has_the_same_defect(server, app):
+    """Issue 12: audit findings are correlated with scan findings in every output format, not only the HTML page."""
+    from plumbline.report import junit, sarif, text
+    from rich.console import Console
+
+    audited = Audit(AuditOptions(dsn=server.create_database("drifted_formats", LIVE), scan=(app,))).run()
+    amount_line = line_of(DECLARED, "amount INTEGER")
+    cited = f"PL202 at schema.sql:{amount_line}, PL203 at schema.sql:{amount_line}"
+    console = Console(record=True, width=400)
+    text.render(audited, console)
+    shown = [line for line in console.export_text().splitlines() if line.startswith("transfers.amount: PL211")]
+    assert shown and shown[0].endswith(f"(found in code too: {cited})")
+    results = sarif.render(audited)
+    messages = [r["message"]["text"] for r in json.loads(results)["runs"][0]["results"]
+                if r["ruleId"] == "PL211" and r["message"]["text"].startswith("transfers.amount")]
+    assert len(messages) == 1 and f"Found in code too: {cited}" in messages[0]
+    assert f"Found in code too: {cited}" in junit.render(audited, ["PL211"])
+    # A finding that names no scan finding (the drift on users.email) says nothing of the code.
+    email = [r["message"]["text"] for r in json.loads(results)["runs"][0]["results"]
+             if r["ruleId"] == "PL206" and r["message"]["text"].startswith("users.email")]
+    assert email and not any("Found in code too" in m for m in email)

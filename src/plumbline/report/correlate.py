@@ -217,3 +217,10 @@ def _shortened(text: str, limit: int = 160) -> str:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+def found_in_code(finding: Finding) -> str:
+    """`PL201 at app/models.py:12, ...`: the scan findings an audit finding names as the same defect in the code
+    (its `evidence.scan_findings`), for the formats that show one finding at a time; '' when it names none."""
+    cited = [c for c in as_list(finding.evidence.get("scan_findings")) if isinstance(c, dict)]
+    return ", ".join(f"{c.get('rule')} at {c.get('at')}" for c in cited)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from xml.etree import ElementTree
 
 from plumbline.findings import Finding, FindingsDocument, ToolError
+from plumbline.report.correlate import found_in_code
 from plumbline.report.text import location_of
 from plumbline.rules import all_rules
 
@@ -59,7 +60,9 @@ def _rule_cases(suite: ElementTree.Element, engine: str, rule_id: str, found: li
                                       name=_xml(f"{rule_id} {finding.rule_name} at {location_of(finding)}"))
         failure = ElementTree.SubElement(case, "failure", type=finding.severity,
                                          message=_xml(f"{location_of(finding)}: {finding.message}"))
-        failure.text = _xml(f"{finding.message}\nFix: {finding.fix}" if finding.fix else finding.message)
+        in_code = found_in_code(finding)
+        failure.text = _xml(finding.message + (f"\nFound in code too: {in_code}" if in_code else "")
+                            + (f"\nFix: {finding.fix}" if finding.fix else ""))
 
 
 def _error_case(suite: ElementTree.Element, engine: str, error: ToolError) -> None:

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 from plumbline.findings import Finding, FindingsDocument, Severity, severity_rank
 from plumbline.fingerprints import VERSION, fingerprints, repository_path
+from plumbline.report.correlate import found_in_code
 from plumbline.rules import Rule, all_rules
 from plumbline.rules.docs import help_uri
 
@@ -101,11 +102,13 @@ def _cut(text: str) -> str:
 
 
 def _result(finding: Finding, fingerprint: str, index: dict[str, int], places: "_Places") -> dict:
+    in_code = found_in_code(finding)
+    text = finding.message + (f". Found in code too: {in_code}" if in_code else "")
     result = {
         "ruleId": finding.rule_id,
         "ruleIndex": index[finding.rule_id],
         "level": LEVEL[finding.severity],
-        "message": {"text": f"{finding.message}. Fix: {finding.fix}" if finding.fix else finding.message},
+        "message": {"text": f"{text}. Fix: {finding.fix}" if finding.fix else text},
         "locations": [places.of(finding)],
         "partialFingerprints": {VERSION: fingerprint},
         "properties": {"severity": finding.severity, "confidence": finding.confidence, "engine": finding.engine},

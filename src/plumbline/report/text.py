@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from plumbline.findings import SEVERITIES, Finding, FindingsDocument
 from plumbline.report import ACTED_ON
+from plumbline.report.correlate import found_in_code
 
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 ERROR_STYLE = {"skipped": "magenta", "internal": "bold red", "interrupted": "bold yellow"}
@@ -53,9 +54,11 @@ def location_of(finding: Finding) -> str:
 def render(document: FindingsDocument, console: Console, *, summary_extra: str = "") -> None:
     for finding in document.findings:
         style = STYLE[finding.severity]
+        in_code = found_in_code(finding)
         console.print(
             f"[bold]{terminal_text(location_of(finding))}[/bold]: [{style}]{finding.rule_id}[/{style}] "
-            f"[{style}]\\[{finding.severity}][/{style}] {terminal_text(finding.message)}",
+            f"[{style}]\\[{finding.severity}][/{style}] {terminal_text(finding.message)}"
+            + (f" (found in code too: {terminal_text(in_code)})" if in_code else ""),
             soft_wrap=True, highlight=False,
         )
     for error in document.errors:
