@@ -172,3 +172,13 @@ def test_scanning_the_whole_lab_keeps_each_twin_to_its_own_schema():
     bank = {(f.location.path.removeprefix("bank/"), f.location.line, f.rule_id) for f in findings
             if f.location.path.startswith("bank/")}
     assert bank == VULNERABLE_BANK
+
+
+def test_columns_declared_on_one_line_are_each_reported(tmp_path):
+    """One finding per rule and line, except that each column of a one-line CREATE TABLE is reported on its own."""
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE users (id SERIAL PRIMARY KEY, email TEXT, username TEXT NOT NULL, bio TEXT);\n")
+    found = sorted((f.rule_id, f.evidence.get("column")) for f in run_scan([tmp_path]))
+    assert ("PL201", "email") in found and ("PL201", "username") in found
+    assert found.count(("PL201", "email")) == 1
+    assert not any(column == "bio" for _, column in found)

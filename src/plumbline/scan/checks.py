@@ -54,7 +54,7 @@ class Report:
     project: Project
     selected: set[str]
     findings: list[Finding] = field(default_factory=list)
-    _seen: set[tuple[str, str, int]] = field(default_factory=set)
+    _seen: set[tuple[str, str, int, str | None]] = field(default_factory=set)
     pairs_left: int = MAX_PAIRS
     uncompared: dict[str, set[str]] = field(default_factory=dict)  # rule -> functions it had no pairs left for
     # The requests that reach the unit being checked, named in its findings' evidence (a report matches them with
@@ -72,7 +72,10 @@ class Report:
 
     def __call__(self, rule_id: str, path: str, where: Span, message: str, *, confidence: Confidence = "high",
                  severity: Severity | None = None, evidence: dict | None = None) -> None:
-        key = (rule_id, path, where.line)
+        # One finding per rule and line, but per column for the schema's: `CREATE TABLE users (email TEXT, name
+        # TEXT)` on one line has two columns to report.
+        about = (evidence or {}).get("column")
+        key = (rule_id, path, where.line, about if isinstance(about, str) else None)
         if rule_id not in self.selected or key in self._seen:
             return
         self._seen.add(key)
