@@ -10,16 +10,38 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from plumbline import __version__
 from plumbline.findings import SEVERITIES, FindingsDocument, ToolError, at_least
 from plumbline.report import FORMATS, terminal_safe_json
 from plumbline.report.text import printable, terminal_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _rich_console(**options) -> Console:
+    """rich's Console; rich is imported when a command first prints with it (about 30 ms of every start)."""
+    from rich.console import Console
+
+    return Console(**options)
+
+
+class _LazyConsole:
+    """A Console made at its first use: a scan that writes its report to a file prints nothing else through rich
+    unless something goes wrong."""
+
+    def __init__(self, **options) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str):
+        if self._console is None:
+            self._console = _rich_console(**self._options)
+        return getattr(self._console, name)
 
 # Exit codes, the same for every engine (docs/cli.md).
 EXIT_CLEAN = 0  # nothing at or above --fail-on
@@ -127,7 +149,7 @@ def _wait_for_stop() -> None:
 def lab(backend: str, dsn: str | None, dynamodb_endpoint: str | None, as_json: bool) -> None:
     """Serve the lab: two Flask apps, each as a vulnerable and a hardened twin, on 127.0.0.1."""
     _stop_on_signals()
-    err = Console(stderr=True)
+    err = _rich_console(stderr=True)
     running = None
     try:
         running = _lab_call(err, lambda: _start_lab(backend=backend, dsn=dsn, dynamodb_endpoint=dynamodb_endpoint))
@@ -135,7 +157,7 @@ def lab(backend: str, dsn: str | None, dynamodb_endpoint: str | None, as_json: b
             click.echo(json.dumps(running.describe(), separators=(",", ":")))
             sys.stdout.flush()
         else:
-            _print_lab(Console(), running)
+            _print_lab(_rich_console(), running)
         _wait_for_stop()
     except KeyboardInterrupt:
         if running is None:
@@ -150,6 +172,8 @@ def lab(backend: str, dsn: str | None, dynamodb_endpoint: str | None, as_json: b
 
 def _print_lab(console: Console, running) -> None:
     sql = "embedded PostgreSQL (SERIALIZABLE)" if running.dsn is None else f"{running.backend} at --dsn"
+    from rich.table import Table
+
     table = Table(title="plumbline lab", title_justify="left")
     for column in ("app", "twin", "url", "backend"):
         table.add_column(column)
@@ -170,7 +194,7 @@ def _print_lab(console: Console, running) -> None:
 @with_backend_options
 def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
     """A guided tour: every planted failure, driven against both twins of the lab."""
-    console = Console()
+    console = _rich_console()
 
     def tour() -> int:
         from plumbline.lab.tour import demo as run_demo
@@ -190,7 +214,7 @@ def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
 def lab_damage(dsn: str, twin: str) -> None:
     """Write the damage the bank twin's races cause (duplicate e-mails, negative balances, orphaned orders) into its
     database, after a lab or demo run, for `plumbline audit` to find."""
-    console, err = Console(), Console(stderr=True)
+    console, err = _rich_console(), _rich_console(stderr=True)
 
     def seed():
         from plumbline.lab.backends import redact
@@ -238,7 +262,7 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     from plumbline.scan import ScanOptions, scan as run_scan
     from plumbline.scan.config import ConfigError, ScanConfig, load
 
-    err = Console(stderr=True)
+    err = _LazyConsole(stderr=True)
     _validate_output(output)
     known = _read_baseline(err, baseline, write_baseline)
     given = [_scan_path(text) for text in paths]
@@ -404,14 +428,14 @@ def _emit(document: FindingsDocument, output_format: str, output: Path | None, s
     sarif.Context) says where the findings are, for SARIF."""
     from plumbline.report import junit, sarif, text
 
-    err = Console(stderr=True)
+    err = _LazyConsole(stderr=True)
     if output_format == "text":
         if output is not None:
             with open(output, "w", encoding="utf-8") as handle:
-                text.render(document, Console(file=handle, no_color=True, width=200), summary_extra=stats)
-            err.print(f"{len(document.findings)} findings; {terminal_text(stats)}", highlight=False, soft_wrap=True)
+                text.render(document, _rich_console(file=handle, no_color=True, width=200), summary_extra=stats)
+            _note(err, f"{len(document.findings)} findings; {stats}", dim=False)
         else:
-            text.render(document, Console(highlight=False), summary_extra=stats)
+            text.render(document, _rich_console(highlight=False), summary_extra=stats)
     else:
         rendered = {"json": lambda: terminal_safe_json(document.to_json()),
                     "sarif": lambda: terminal_safe_json(sarif.render(document, context)),
@@ -421,12 +445,20 @@ def _emit(document: FindingsDocument, output_format: str, output: Path | None, s
             output.write_text(rendered + "\n", encoding="utf-8")
         else:
             click.echo(rendered)
-        err.print(f"[dim]{len(document.findings)} findings; {terminal_text(stats)}[/dim]", highlight=False,
-                  soft_wrap=True)
+        _note(err, f"{len(document.findings)} findings; {stats}")
     internal = [error for error in document.errors if error.kind == "internal"]
     if internal:
         _error(err, f"{len(internal)} internal error{'s' if len(internal) != 1 else ''} in plumbline (first: "
                f"{internal[0].target}: {internal[0].message}); the result may be incomplete")
+
+
+def _note(err, text: str, *, dim: bool = True) -> None:
+    """A line for the user on stderr: through rich on a terminal, else as plain text (rich would print the same
+    there, and is not imported for it)."""
+    if sys.stderr.isatty():
+        err.print(f"[dim]{terminal_text(text)}[/dim]" if dim else terminal_text(text), highlight=False, soft_wrap=True)
+    else:
+        click.echo(printable(text), err=True)
 
 
 def _html(documents: list[FindingsDocument], root: Path | None = None) -> str:
@@ -478,7 +510,7 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
     from plumbline.probe.spec import SpecError, load
     from plumbline.report.sarif import Context
 
-    err = Console(stderr=True)
+    err = _rich_console(stderr=True)
     _validate_output(output)
     known = _read_baseline(err, baseline, write_baseline)
     try:
@@ -573,7 +605,7 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
     rows they let in."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    err = Console(stderr=True)
+    err = _rich_console(stderr=True)
     try:
         from plumbline.audit import Audit, AuditError, AuditOptions, selected_rules
     except ImportError as exc:
@@ -672,7 +704,7 @@ def report(documents: tuple[Path, ...], output: Path | None, root: Path | None) 
         return
     output.write_text(rendered, encoding="utf-8")
     total = sum(len(document.findings) for document in read)
-    Console(stderr=True).print(f"{total} findings from {len(read)} documents: {terminal_text(str(output))}",
+    _rich_console(stderr=True).print(f"{total} findings from {len(read)} documents: {terminal_text(str(output))}",
                                highlight=False, soft_wrap=True)
 
 
@@ -685,13 +717,16 @@ def rules(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(rule_catalogue(), indent=2))
         return
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title="plumbline rules", title_justify="left")
     for column in ("id", "name", "engine", "severity", "CWE", "OWASP", "summary"):
         table.add_column(column)
     for rule in all_rules():  # cells are rich markup: a `[` in a summary must print as it is
         table.add_row(*map(escape, (rule.id, rule.name, rule.engine, rule.severity, ", ".join(map(str, rule.cwe)),
                                     rule.owasp or "", rule.summary)))
-    Console().print(table)
+    _rich_console().print(table)
 
 
 @main.command()
@@ -706,12 +741,14 @@ def explain(rule_id: str) -> None:
         raise click.UsageError(f"unknown rule {rule_id!r} (see `plumbline rules`)") from None
     from plumbline.rules.docs import help_uri, page_path
 
-    console = Console()
+    console = _rich_console()
     where = f"Documentation: {help_uri(rule.id) or page_path(rule.id) + ' in the plumbline repository'}"
     if console.is_terminal:
         from rich.markdown import Markdown  # only `explain` renders Markdown: not paid by every start
 
         console.print(Markdown(rule.documentation()))
+        from rich.markup import escape
+
         console.print(escape(where), style="dim", highlight=False)
     else:
         click.echo(rule.documentation() + "\n" + where)
@@ -731,7 +768,7 @@ def mcp_command(roots: tuple[Path, ...], allow_active: bool) -> None:
     except ImportError as exc:
         if not (exc.name or "").startswith("mcp"):
             raise
-        _error(Console(stderr=True), "the MCP server needs the 'mcp' extra (mcp 2 or later): "
+        _error(_rich_console(stderr=True), "the MCP server needs the 'mcp' extra (mcp 2 or later): "
                "pip install 'plumbline[mcp]'")
         sys.exit(EXIT_USAGE)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import APP, plumbline, write
+from integrations_support import APP, plumbline, write
 
 
 def baseline_then_scan(tmp_path, edited: str | None, original: str = APP) -> tuple[int, dict, str]:

@@ -15,7 +15,7 @@ import check_jsonschema
 import jsonschema
 import pytest
 import yaml
-from conftest import APP, check_sarif, plumbline, write
+from integrations_support import APP, check_sarif, plumbline, write
 from pre_commit.clientlib import load_manifest
 from pre_commit.commands.run import Classifier, filter_by_include_exclude
 

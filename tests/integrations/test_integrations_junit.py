@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from xml.etree import ElementTree
 
-from conftest import APP, plumbline, write
+from integrations_support import APP, plumbline, write
 
 from plumbline.findings import FindingsDocument, SchemaLocation, ToolError
 from plumbline.report import junit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import plumbline
+from integrations_support import plumbline
 
 from plumbline.rules import all_rules
 from plumbline.rules import docs as rule_docs

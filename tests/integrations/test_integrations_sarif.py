@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import APP, OPENAPI_YAML, check_sarif, plumbline, write
+from integrations_support import APP, OPENAPI_YAML, check_sarif, plumbline, write
 
 from plumbline.findings import Finding, FindingsDocument, HttpLocation, SchemaLocation
 from plumbline.report import sarif

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from plumbline.findings import SEVERITIES, Finding, FindingsDocument
 from plumbline.report import ACTED_ON
 from plumbline.report.correlate import found_in_code
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 ERROR_STYLE = {"skipped": "magenta", "internal": "bold red", "interrupted": "bold yellow"}
@@ -39,6 +41,8 @@ def printable(text: str) -> str:
 
 def terminal_text(text: str) -> str:
     """Outside text made safe to print with rich: controls shown as escapes, `[markup]` printed literally."""
+    from rich.markup import escape  # (rich is imported by what prints through it, not by every start)
+
     return escape(printable(text))
 
 
