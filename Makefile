@@ -31,7 +31,8 @@ bench: $(INSTALLED_BENCH)
 	$(BIN)/python bench/scan_speed.py
 
 # `plumbline audit` of a 1,000,000-row, 5-column table on an embedded PostgreSQL (127.0.0.1): sampled and exact
-# wall time, peak RSS. ARGS passes options, e.g. make bench-audit ARGS="--rows 200000 --repeat 1"
+# wall time, peak RSS; then of a 200,000-item DynamoDB table on a moto server. ARGS passes options, e.g.
+# make bench-audit ARGS="--rows 200000 --repeat 1" or ARGS="--part dynamodb"
 .PHONY: bench-audit
 bench-audit: $(INSTALLED)
 	$(BIN)/python bench/audit.py $(ARGS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""How fast and how big `plumbline audit` is on a 1,000,000-row PostgreSQL table with 5 columns.
+"""How fast and how big `plumbline audit` is on a 1,000,000-row PostgreSQL table with 5 columns, and on a
+200,000-item DynamoDB table (moto; bench/audit_dynamodb.py, run after the SQL part).
 
-    make bench-audit                # or: .venv/bin/python bench/audit.py [--rows N] [--repeat N]
+    make bench-audit                # or: .venv/bin/python bench/audit.py [--part all|sql|dynamodb] [--rows N]
+                                    #     [--repeat N] [--items N] [--fill-seconds S] [--read-budget UNITS]
 
 1. Starts an embedded PostgreSQL (the pgserver wheel) on 127.0.0.1 and a free port, and fills a table
    `accounts (id, email, user_id, balance, created_at)` of N rows (default 1,000,000) beside a `users` table of
@@ -26,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests" / "audit"))  # the audit tests' embedded PostgreSQL over TCP
 
+from audit_dynamodb import bench as dynamodb_bench  # noqa: E402
 from audit_postgres import start_server  # noqa: E402
 from scan_speed import MIB, Run, failure, mib, run_child, verdict  # noqa: E402
 
@@ -79,28 +82,43 @@ def _count(finding: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("all", "sql", "dynamodb"), default="all")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each mode; the fastest is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each SQL mode; the fastest is shown")
+    parser.add_argument("--items", type=int, default=200_000, help="DynamoDB items to write")
+    parser.add_argument("--fill-seconds", type=float, default=180, help="at most this long to write them")
+    parser.add_argument("--read-budget", type=float, default=20_000, help="the DynamoDB audit's --read-budget")
     options = parser.parse_args()
     plumbline = shutil.which("plumbline", path=str(Path(sys.executable).parent)) or shutil.which("plumbline")
     if plumbline is None:
         print("plumbline is not installed in this environment", file=sys.stderr)
         return 2
-    server = start_server()
     scratch = Path(tempfile.mkdtemp(prefix="plumbline-bench-audit-"))
     try:
+        status = sql_bench(plumbline, options.rows, options.repeat, scratch) if options.part != "dynamodb" else 0
+        if options.part != "sql":
+            status = max(status, dynamodb_bench(plumbline, options.items, options.fill_seconds, options.read_budget,
+                                                scratch / "dynamodb.json"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return status
+
+
+def sql_bench(plumbline: str, rows: int, repeat: int, scratch: Path) -> int:
+    """The SQL part: fill, audit sampled and exact, print the figures; 1 when the sampled audit could not run."""
+    server = start_server()
+    try:
         database = next(server)
-        print(f"filling a table of {options.rows:,} rows x 5 columns (and {USERS:,} users) on PostgreSQL "
+        print(f"filling a table of {rows:,} rows x 5 columns (and {USERS:,} users) on PostgreSQL "
               f"127.0.0.1:{database.port} ...", flush=True)
-        url = database.create_database("bench", FILL.format(rows=options.rows, users=USERS))
+        url = database.create_database("bench", FILL.format(rows=rows, users=USERS))
         output = scratch / "audit.json"
         base = [plumbline, "audit", "--dsn", url, "--format", "json", "--output", str(output),
                 "--statement-timeout", "600"]
-        results = {"sampled (--sample-rows 100000)": best_of(options.repeat, base, output),
-                   "exact (--exact)": best_of(options.repeat, [*base, "--exact"], output)}
+        results = {"sampled (--sample-rows 100000)": best_of(repeat, base, output),
+                   "exact (--exact)": best_of(repeat, [*base, "--exact"], output)}
     finally:
         server.close()  # stops the server and deletes its folder
-        shutil.rmtree(scratch, ignore_errors=True)
     print(f"\n{'mode':<30} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}")
     for mode, run in results.items():
         if run.output is None:

@@ -590,7 +590,8 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 @click.option("--scan", "scan_paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
               help="The app's code (repeatable): its declared schema is compared with the live one (PL206), the "
                    "columns its inserts require are checked for NULLs, and findings cite the scan's on the same "
-                   "column.")
+                   "column; with --dynamodb, items are checked for the version attribute its writes condition on "
+                   "(PL311).")
 @click.option("--statement-timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
               help="Seconds any one query may run; a table whose query runs longer is reported as not examined.")
 @click.option("--select", multiple=True, help="Rule ids or prefixes to report (default: PL201-PL206, PL210-PL213).")
@@ -617,7 +618,7 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
     if (dsn is not None) == dynamodb:
         raise click.UsageError("give either --dsn URL (PostgreSQL, CockroachDB) or --dynamodb, not both"
                                if dynamodb else "give --dsn URL (PostgreSQL, CockroachDB) or --dynamodb")
-    other_targets = {"--schema": schemas, "--exact": exact, "--scan": scan_paths} if dynamodb else {
+    other_targets = {"--schema": schemas, "--exact": exact} if dynamodb else {
         "--endpoint": endpoint, "--region": region, "--table": tables}
     if misplaced := [name for name, value in other_targets.items() if value]:
         raise click.UsageError(f"{', '.join(misplaced)} does not apply to {'--dynamodb' if dynamodb else '--dsn'}")
@@ -631,7 +632,7 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
             from plumbline.audit.dynamodb import DynamoAudit, DynamoOptions
 
             run = DynamoAudit(DynamoOptions(endpoint=endpoint, region=region, tables=tables, selected=selected,
-                                            read_budget=read_budget, segments=segments))
+                                            read_budget=read_budget, segments=segments, scan=tuple(scan_paths)))
         else:
             run = Audit(AuditOptions(dsn=dsn, selected=selected, sample_rows=None if exact else sample_rows,
                                      statement_timeout=statement_timeout, schemas=tuple(schemas),

@@ -38,6 +38,39 @@ TOTAL_AS_TEXT = {3}  # orders whose total is a string
 WITHOUT_TOTAL = {7}  # orders with no total at all
 WITHOUT_VERSION = {0, 4, 9}
 NOTE_OWNERS = ["u1", "u2", "u3", "u4"]  # the clean table
+WALLETS = 5  # every wallet has its revision: the code's locking has left no item behind
+
+# The app's code for PL311 (`--scan`): a PynamoDB model of `orders` with a VersionAttribute, and a write to
+# `wallets` whose ConditionExpression compares `revision` (no model declares it).
+CODE = {
+    "app/models.py": """from pynamodb.attributes import NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.models import Model
+
+
+class Order(Model):
+    class Meta:
+        table_name = "orders"
+
+    order_id = UnicodeAttribute(hash_key=True)
+    total = NumberAttribute()
+    version = VersionAttribute()
+""",
+    "app/wallets.py": """import boto3
+from flask import Flask, request
+
+app = Flask(__name__)
+wallets = boto3.resource("dynamodb").Table("wallets")
+
+
+@app.post("/wallets/<wallet_id>")
+def pay(wallet_id):
+    body = request.get_json()
+    wallets.update_item(Key={"wallet_id": wallet_id}, UpdateExpression="SET balance = :b, revision = :n",
+                        ConditionExpression="revision = :r",
+                        ExpressionAttributeValues={":b": body["balance"], ":n": body["rev"] + 1, ":r": body["rev"]})
+    return {}
+""",
+}
 
 
 class RecordingMoto:
@@ -108,7 +141,7 @@ def seeded(moto_server):
                               aws_access_key_id="seed", aws_secret_access_key="seed")
     client = database.meta.client
     for name, keys in {"users": ("user_id",), "orders": ("order_id",), "notes": ("note_id",),
-                       "customers": ("pk", "sk"), "bulk": ("item_id",)}.items():
+                       "customers": ("pk", "sk"), "bulk": ("item_id",), "wallets": ("wallet_id",)}.items():
         _table(client, name, *keys)
     for user_id, email in USERS.items():
         database.Table("users").put_item(Item={"user_id": user_id, "email": email, "age": 30})
@@ -133,6 +166,8 @@ def seeded(moto_server):
         customers.put_item(Item={"pk": pk, "sk": "PROFILE", "email": email, "name": pk.lower()})
     for email in ("a@example.com", "b@example.com"):  # markers carry the value they reserve
         customers.put_item(Item={"pk": f"EMAIL#{email}", "sk": "UNIQUE", "email": email})
+    for n in range(WALLETS):
+        database.Table("wallets").put_item(Item={"wallet_id": f"w{n}", "balance": n, "revision": n + 1})
     with database.Table("bulk").batch_writer() as batch:
         for n in range(3000):
             batch.put_item(Item={"item_id": f"i{n:05}", "value": n})
@@ -189,6 +224,35 @@ def test_items_without_the_version_the_code_locks_on_need_the_scans_facts(seeded
     assert "PL311" not in {f.rule_id for f in audit(seeded, tables=("orders",)).findings}
     found = by_place(audit(seeded, tables=("orders",), version_attributes={"orders": "version"}))
     assert found[("PL311", "orders", "version")]["items_without"] == len(WITHOUT_VERSION)
+
+
+@pytest.fixture
+def code(tmp_path) -> Path:
+    for name, text in CODE.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_the_scan_of_the_code_names_the_version_attributes_and_pl311_counts_the_items_without(seeded, code):
+    document = audit(seeded, tables=("orders", "wallets"), scan=(code,))
+    found = by_place(document)
+    versions = found[("PL311", "orders", "version")]  # the PynamoDB model's VersionAttribute
+    assert versions["items_without"] == len(WITHOUT_VERSION) and versions["locked_at"] == "app/models.py:5"
+    assert not [f for f in document.findings if f.rule_id == "PL311" and f.location.table == "wallets"]
+    checked = {entry.operation: entry.rules for entry in document.coverage}
+    assert "PL311" in checked["Scan wallets"]  # `revision`, from the write's condition: checked, and clean
+
+
+def test_the_cli_takes_scan_with_dynamodb(seeded, code):
+    result = plumbline("--dynamodb", "--endpoint", seeded.endpoint, "--region", REGION, "--table", "orders",
+                       "--table", "wallets", "--scan", str(code), "--select", "PL311", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    document = FindingsDocument.from_json(result.stdout)
+    assert set(by_place(document)) == {("PL311", "orders", "version")}
+    missing = plumbline("--dynamodb", "--endpoint", seeded.endpoint, "--region", REGION,
+                        "--scan", str(code / "nope"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: --scan") and "Traceback" not in missing.stderr
 
 
 def test_the_server_received_only_reads_and_the_client_refuses_a_write_before_sending_it(seeded):

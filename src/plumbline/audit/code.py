@@ -5,7 +5,9 @@
 - the columns the code treats as required: those the scan's PL202 reports (written by every insert, set by every
   construction, an owner or identity), and the column that says whose a row is in each table the code treats as
   owned (`users.id` by `rentals.renter_id`), which NULL would leave to nobody;
-- the scan's findings about tables and columns, which the audit's findings on the same place cite.
+- the scan's findings about tables and columns, which the audit's findings on the same place cite;
+- for DynamoDB, the attribute each table's optimistic locking conditions on (PL311): a PynamoDB model's
+  `VersionAttribute`, or else an attribute named like a version that a write's ConditionExpression compares.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from plumbline.scan import ScanOptions, build_project, scan
 from plumbline.scan.checks import (
     _owner,  # the scan's own answer to "whose row is this": one source of truth
 )
+from plumbline.scan.checks_dynamodb import schemas_of
 from plumbline.scan.facts import Column, Table
+from plumbline.scan.project import Project
+from plumbline.vocabulary import VERSION_COLUMN, is_version, words
 
 # Schema tables the migration tools keep for themselves: not the app's.
 _TOOL_TABLES = ("alembic", "django_migrations", "flyway_", "schema_migrations")
@@ -33,6 +38,15 @@ class Required:
     at: str  # "app/models.py:12"
 
 
+@dataclass(frozen=True)
+class Version:
+    """The attribute a DynamoDB table's writes condition on (optimistic locking), and where the code says so."""
+
+    attribute: str
+    at: str = ""  # "app/models.py:4"; empty when the caller gave the attribute
+    how: str = ""  # "the VersionAttribute of PynamoDB model Order", "the ConditionExpression of a write"
+
+
 @dataclass
 class CodeFacts:
     root: Path
@@ -40,6 +54,7 @@ class CodeFacts:
     required: dict[tuple[str, str], Required] = field(default_factory=dict)  # (table, column), lower-case
     findings: list[Finding] = field(default_factory=list)  # the scan's findings on a table (and column)
     errors: list[ToolError] = field(default_factory=list)  # files the scan could not analyse
+    versions: dict[str, Version] = field(default_factory=dict)  # DynamoDB table, as the code names it -> version
 
     @classmethod
     def read(cls, paths: list[Path]) -> "CodeFacts":
@@ -52,6 +67,7 @@ class CodeFacts:
             raise AuditError(f"--scan {' '.join(map(str, paths))}: no Python or SQL file could be analysed there")
         project = build_project(paths, ScanOptions())  # facts from the scan's cache: extracted once
         facts = cls(root=result.root, errors=list(result.document.errors))
+        facts.versions = versions(project)
         facts.tables = {name.lower(): table for name, table in project.tables.items()
                         if table.defined and not name.lower().startswith(_TOOL_TABLES)}
         facts.findings = [f for f in result.document.findings if isinstance(f.evidence.get("table"), str)]
@@ -74,6 +90,32 @@ class CodeFacts:
         bare = table.lower().rsplit(".", 1)[-1]
         return [f for f in self.findings if f.evidence["table"].lower().rsplit(".", 1)[-1] == bare
                 and str(f.evidence.get("column") or "").lower() == (column or "").lower()]
+
+
+def versions(project: Project) -> dict[str, Version]:
+    """Each DynamoDB table's version attribute: a PynamoDB model's VersionAttribute (every save is conditional on
+    it), else the first attribute named like a version (vocabulary: `version`, `revision`, `lock_version`...) that
+    a write's ConditionExpression compares with a value."""
+    found: dict[str, Version] = {}
+    for module in project.modules:
+        for schema in module.key_schemas:
+            if schema.version:
+                found.setdefault(schema.name, Version(schema.version, f"{schema.path}:{schema.span.line}",
+                                                      f"the VersionAttribute of PynamoDB model {schema.model}"))
+    schemas = schemas_of(project)
+    for module in project.modules:
+        for function in module.functions:
+            for op in function.ops:
+                if op.api != "dynamodb" or not op.mutates or "compare" not in op.condition:
+                    continue
+                attribute = next((name for name in op.condition_values if is_version(name) or
+                                  VERSION_COLUMN.match(words(name).replace(" ", "_"))), None)
+                declared = schemas.of(op)
+                table = declared.name if declared is not None else op.table
+                if attribute and table:
+                    found.setdefault(table, Version(attribute, f"{module.path}:{op.span.line}",
+                                                    "the ConditionExpression of a write"))
+    return found
 
 
 def place(finding: Finding) -> str:

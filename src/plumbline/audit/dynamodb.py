@@ -4,11 +4,11 @@ Settings (DescribeTable, DescribeContinuousBackups): PL314 point-in-time recover
 off. A stream is no integrity risk by itself: its state is only noted in the table's coverage entry.
 
 Items (a parallel Scan in `segments` segments, ReturnConsumedCapacity=TOTAL, stopped once the table's read budget
-in capacity units is spent): PL310 shape drift, PL311 items without the version attribute the code locks on (given
-by the caller, from the scan: `DynamoOptions.version_attributes`), PL312 owner attributes that match no key of a
-users-like table, PL313 duplicate values of an identity attribute. Pages are folded into counters as they arrive:
-memory is bounded by the number of attributes and `DISTINCT_VALUES_KEPT` values per checked attribute, never by
-the size of the table.
+in capacity units is spent): PL310 shape drift, PL311 items without the version attribute the code locks on (from
+the scan of the code, `DynamoOptions.scan`: audit/code.py; or given, `DynamoOptions.version_attributes`), PL312
+owner attributes that match no key of a users-like table, PL313 duplicate values of an identity attribute. Pages
+are folded into counters as they arrive: memory is bounded by the number of attributes and `DISTINCT_VALUES_KEPT`
+values per checked attribute, never by the size of the table.
 
 The client can only read: an event hook refuses, before anything is sent, every operation but `READ_OPERATIONS`.
 """
@@ -19,16 +19,19 @@ import hashlib
 import re
 import threading
 from collections import Counter
-from urllib.parse import urlsplit
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from plumbline.audit import audit_rule_ids
+from plumbline.audit.code import CodeFacts, Version
 from plumbline.audit.connection import AuditError
 from plumbline.audit.data import SAMPLE_KEYS, _count, shown_values
 from plumbline.findings import Coverage, Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import get as rule
+from plumbline.scan.checks_dynamodb import _normal as table_words  # the scan's own: `orders-prod` -> `orders`
 from plumbline.vocabulary import EVENT_TABLE, IDENTITY_LIKE, OWNER_COLUMN, PERSON_IDENTIFIER, PRINCIPAL_TABLE
 
 READ_OPERATIONS = frozenset({"ListTables", "DescribeTable", "DescribeContinuousBackups", "Scan"})
@@ -56,8 +59,9 @@ class DynamoOptions:
     selected: frozenset[str] = field(default_factory=lambda: audit_rule_ids(dynamodb=True))
     read_budget: float = DEFAULT_READ_BUDGET  # read capacity units each table's Scan may consume
     segments: int = DEFAULT_SEGMENTS
-    # PL311, from the scan's facts (`--scan`): table -> the attribute its optimistic locking conditions on.
+    # PL311: table -> the attribute its optimistic locking conditions on; `scan` adds the code's (audit/code.py).
     version_attributes: dict[str, str] = field(default_factory=dict)
+    scan: tuple[Path, ...] = ()  # the app's code (`--scan`)
 
 
 def snake(name: str) -> str:
@@ -197,6 +201,12 @@ class DynamoAudit:
     def __init__(self, options: DynamoOptions) -> None:
         self.options = options
         self.target = _endpoint(options.endpoint) if options.endpoint is not None else "AWS DynamoDB"
+        # The code is read first: a wrong --scan path is said before any request is sent.
+        self.code = CodeFacts.read(list(options.scan)) if options.scan else None
+        given = {name: Version(attribute) for name, attribute in options.version_attributes.items()}
+        # Table names as the code writes them, without deployment decoration: the live `orders-prod` is `orders`.
+        self.versions = {table_words(name): version
+                         for name, version in {**(self.code.versions if self.code else {}), **given}.items()}
         self.findings: list[Finding] = []
         self.errors: list[ToolError] = []
         self.coverage: list[Coverage] = []
@@ -233,7 +243,8 @@ class DynamoAudit:
     def document(self) -> FindingsDocument:
         selected = sorted((f for f in self.findings if f.rule_id in self.options.selected),
                           key=lambda f: (f.location.table, f.location.column or "", f.rule_id))
-        return FindingsDocument(findings=tuple(selected), errors=tuple(self.errors), coverage=tuple(self.coverage))
+        errors = (*self.code.errors, *self.errors) if self.code is not None else self.errors
+        return FindingsDocument(findings=tuple(selected), errors=tuple(errors), coverage=tuple(self.coverage))
 
     # -- the calls ---------------------------------------------------------------------------------------------
 
@@ -344,7 +355,11 @@ class DynamoAudit:
     def _item_rules(self, table: _Table) -> set[str]:
         """The item rules that run on `table`: PL311 only where the scan named its version attribute."""
         rules = self.options.selected & ITEM_RULES
-        return rules if table.name in self.options.version_attributes else rules - {"PL311"}
+        return rules if self._version(table.name) is not None else rules - {"PL311"}
+
+    def _version(self, table: str) -> Version | None:
+        """The version attribute the code locks `table`'s items on, if it has one."""
+        return self.versions.get(table_words(table))
 
     def _scan_failure(self, table: _Table, error: BaseException) -> str:
         """An error entry for a segment that failed; the items read before it still count."""
@@ -403,14 +418,17 @@ class DynamoAudit:
 
     def _versions(self, table: _Table) -> None:
         """PL311: items without the attribute the code's optimistic locking conditions on (known from the scan)."""
-        attribute = self.options.version_attributes.get(table.name)
-        if attribute is None:
+        version = self._version(table.name)
+        if version is None:
             return
+        attribute = version.attribute
         without = table.items - sum(kind.present[attribute] for kind in table.kinds.values())
         if without:
+            said = f" ({version.how}, {version.at})" if version.at else ""
             self._finding("PL311", table.name, attribute, f"{table.name}: {_count(without, 'item')} without "
-                          f"{attribute}, the attribute its writes condition on, among {self._scope(table)}",
-                          {"items_examined": table.items, "complete": table.complete, "items_without": without})
+                          f"{attribute}, the attribute its writes condition on{said}, among {self._scope(table)}",
+                          {"items_examined": table.items, "complete": table.complete, "items_without": without,
+                           **({"locked_at": version.at} if version.at else {})})
 
     def _duplicates(self, table: _Table) -> None:
         """PL313: identity values held by several items (uniqueness-marker items aside)."""
