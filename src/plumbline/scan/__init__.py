@@ -101,20 +101,11 @@ def _scan(files: list[SourceFile], errors: list[ToolError], root: Path, tree: Pa
         if stored is not None:
             return ScanResult(document=stored, root=root, files=len(files), lines=lines, cached=len(files),
                               analysed=_analysed(files, stored))
-    modules: list[ModuleFacts] = []
-    cached = 0
-    for facts, error, hit in _extract_all(contents, cache, options.jobs):
-        cached += hit
-        if error is not None:
-            errors.append(error)
-        if facts is not None:
-            modules.append(facts)
-    modules.extend(_declared_tables(infrastructure, errors))
-    project = Project.build(modules, options.backend, documents)
+    project, cached = _project(contents, documents, infrastructure, cache, options, errors)
     selected = matching(options.select) - matching(options.ignore)
     found, check_errors = checks.run(project, selected)
     errors.extend(check_errors)
-    suppressions = {module.path: module.suppressions for module in modules}
+    suppressions = {module.path: module.suppressions for module in project.modules}
     findings = [f for f in found if not _suppressed(f, suppressions, options)]
     findings.sort(key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule_id))
     document = FindingsDocument(findings=tuple(findings), errors=tuple(errors))
@@ -133,10 +124,26 @@ def build_project(paths: list[Path], options: ScanOptions) -> Project:
     cache = Cache.open(root, paths) if options.cache else None
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     packages: dict[Path, tuple[str, ...]] = {}
-    outcomes = _extract_all([_read(file, packages) for file in files], cache, options.jobs)
-    modules = [facts for facts, _, _ in outcomes if facts is not None]
-    modules += _declared_tables(key_schema_documents(root, tuple(options.exclude), within=tree), [])
-    return Project.build(modules, options.backend, spec_documents(root, tuple(options.exclude), within=tree))
+    contents = [_read(file, packages) for file in files]
+    documents = spec_documents(root, tuple(options.exclude), within=tree)
+    infrastructure = key_schema_documents(root, tuple(options.exclude), within=tree)
+    return _project(contents, documents, infrastructure, cache, options, [])[0]
+
+
+def _project(contents: list[_Content], documents: list[tuple[str, str]], infrastructure: list[tuple[str, str]],
+             cache: Cache | None, options: ScanOptions, errors: list[ToolError]) -> tuple[Project, int]:
+    """Each file's facts (and the tables infrastructure files declare) made one project; the files' errors go to
+    `errors`. Also how many files' facts came from the cache."""
+    modules: list[ModuleFacts] = []
+    cached = 0
+    for facts, error, hit in _extract_all(contents, cache, options.jobs):
+        cached += hit
+        if error is not None:
+            errors.append(error)
+        if facts is not None:
+            modules.append(facts)
+    modules.extend(_declared_tables(infrastructure, errors))
+    return Project.build(modules, options.backend, documents), cached
 
 
 def _declared_tables(infrastructure: list[tuple[str, str]], errors: list[ToolError]) -> list[ModuleFacts]:
