@@ -169,8 +169,8 @@ class FunctionVisitor:
         self.owner_checked: set[int] = set()
         self.returns = NO_TAINT
         self.nested: list[Function] = []
-        self.nested_qualnames: dict[str, str] = {}
-        self.lambdas: dict[ast.Lambda, str] = {}  # lambdas written here -> the qualname of their nested function  # name -> qualname of the first nested function so named
+        self.nested_qualnames: dict[str, str] = {}  # name -> qualname of the first nested function so named
+        self.lambdas: dict[ast.Lambda, str] = {}  # lambdas written here -> the qualname of their nested function
         self.conn_names: set[str] = set()
         self.cursor_names: set[str] = set()  # DB-API cursors: their results are fetched from the cursor itself
         self.branch: list[tuple[int, int]] = []
