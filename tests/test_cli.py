@@ -84,7 +84,7 @@ def test_lab_json_prints_one_line_serves_and_cleans_up_on_sigterm():
         for app, twins in description.items():
             assert set(twins) == {"vulnerable", "hardened"}
             for twin, info in twins.items():
-                assert set(info) == {"url", "identities"}
+                assert set(info) == {"url", "identities"} | ({"dynamodb"} if app == "records" else set())
                 assert info["url"].startswith("http://127.0.0.1:")
                 assert set(info["identities"]) == {"alice", "bob"}
                 spec = httpx.get(f"{info['url']}/openapi.json", timeout=10)
@@ -114,9 +114,11 @@ def test_lab_text_mode_lists_twins_and_stops_on_ctrl_c():
         code = lab.stop(signal.SIGINT)
     output = "".join(lab.lines)
     assert code == 0
-    assert output.count("http://127.0.0.1:") == 4
+    assert output.count("http://127.0.0.1:") == 6  # the four twins, and the moto endpoint in two audit commands
     for twin in ("vulnerable", "hardened"):
         assert f"bank/{twin} alice:" in output and f"records/{twin} bob:" in output
+        assert f"bank/{twin}: plumbline audit --dsn 'postgresql://" in output
+        assert f"records/{twin}: " in output and f"-{twin}-*'" in output
     assert "lab stopped" in lab.proc.stderr.read()
 
 
@@ -155,3 +157,5 @@ def test_demo_shows_every_failure_and_every_fix(tmp_path: Path):
     total = len(all_scenarios())
     assert f"{total}/{total} planted failures shown" in result.stdout
     assert f"{total}/{total} invariants held" in result.stdout
+    # Each app's races' damage, written into both twins' stores before their audit: the vulnerable twin's take it.
+    assert "bank: the races' writes" in result.stdout and "records: the races' writes" in result.stdout

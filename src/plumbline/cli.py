@@ -187,7 +187,27 @@ def _print_lab(console: Console, running) -> None:
         for twin, info in twins.items():
             for name, token in info.identities.items():
                 console.print(f"  {app}/{twin} {name}: {token}")
+    console.print("Audit each twin's store (after `plumbline lab-damage`, to see its races' damage):")
+    for app, twins in running.twins.items():
+        for twin, info in twins.items():
+            console.print(f"  {app}/{twin}: {_audit_command(running, info)}", highlight=False, soft_wrap=True)
     console.print("OpenAPI: <url>/openapi.json. Ctrl-C to stop.")
+
+
+def _audit_command(running, twin) -> str:
+    """The `plumbline audit` command line for a running lab twin's database or tables (its password masked)."""
+    tables = twin.built.internals.get("tables")
+    if tables is None:
+        from plumbline.lab.backends import redact
+        from plumbline.lab.bank.damage import twin_database_url
+
+        url = twin_database_url(running.sql_url, twin.twin)
+        return f"plumbline audit --dsn '{terminal_text(redact(url, url))}'"
+    dynamo = twin.built.internals["dynamo"]
+    keys = dynamo.credentials()  # the lab's own, when the environment has none: the audit needs the same
+    given = f"AWS_ACCESS_KEY_ID={keys[0]} AWS_SECRET_ACCESS_KEY={keys[1]} " if keys else ""
+    return (f"{given}plumbline audit --dynamodb --endpoint {terminal_text(dynamo.endpoint_url)} --region {dynamo.region} "
+            f"--table '{terminal_text(dynamo.table_prefix)}*'")
 
 
 @main.command()
@@ -207,28 +227,43 @@ def demo(backend: str, dsn: str | None, dynamodb_endpoint: str | None) -> None:
 
 
 @main.command("lab-damage")
-@click.option("--dsn", required=True, metavar="URL",
+@click.option("--dsn", metavar="URL",
               help="The server the lab's bank twins ran on: the --dsn given to `plumbline lab` or `plumbline demo`.")
 @click.option("--twin", type=click.Choice(["vulnerable", "hardened"]), default="vulnerable", show_default=True,
-              help="Whose database: the hardened twin's refuses every damaging write.")
-def lab_damage(dsn: str, twin: str) -> None:
-    """Write the damage the bank twin's races cause (duplicate e-mails, negative balances, orphaned orders) into its
-    database, after a lab or demo run, for `plumbline audit` to find."""
+              help="--dsn: whose database; the hardened twin's refuses every damaging write.")
+@click.option("--records", "records_url", metavar="URL",
+              help="A records twin's URL, as `plumbline lab` printed it (instead of --dsn).")
+@click.option("--token", metavar="TOKEN", help="--records: a bearer token `plumbline lab` printed for that twin.")
+def lab_damage(dsn: str | None, twin: str, records_url: str | None, token: str | None) -> None:
+    """Write the damage the lab's races cause, for `plumbline audit` to find, while `plumbline lab` runs: into a
+    bank twin's database (duplicate e-mails, negative balances, orphaned orders), or through a records twin's API
+    (items under an owner who does not exist, versions of the wrong type, negative balances)."""
+    if (dsn is None) == (records_url is None):
+        raise click.UsageError("give exactly one of --dsn (a bank twin) and --records (a records twin)")
+    if (records_url is None) != (token is None):
+        raise click.UsageError("--records and --token go together")
     console, err = _rich_console(), _rich_console(stderr=True)
 
-    def seed():
+    def seed_bank():
         from plumbline.lab.backends import redact
         from plumbline.lab.bank.damage import seed_damage, twin_database_url
-        from plumbline.lab.tour import write_verdict
 
         url = twin_database_url(dsn, twin)
-        return redact(url, url), [(write, write_verdict(write)) for write in seed_damage(url)]
+        return f"plumbline audit --dsn '{terminal_text(redact(url, url))}'", seed_damage(url)
 
-    shown_url, written = _lab_call(err, seed)
-    for write, verdict in written:
-        console.print(f"{write.race}: {write.statement}: {verdict}", highlight=False)
-    console.print(f"{sum(w.accepted for w, _ in written)}/{len(written)} writes accepted; now: plumbline audit --dsn "
-                  f"'{terminal_text(shown_url)}'", highlight=False, soft_wrap=True)
+    def seed_records():
+        from plumbline.lab.records.damage import seed_damage
+
+        return ("plumbline audit --dynamodb with the --endpoint and --table `plumbline lab` printed for this twin",
+                seed_damage(records_url, token))
+
+    from plumbline.lab.tour import write_verdict
+
+    audit_next, written = _lab_call(err, seed_bank if dsn is not None else seed_records)
+    for write in written:
+        console.print(f"{write.race}: {write.statement}: {write_verdict(write)}", highlight=False)
+    console.print(f"{sum(w.accepted for w in written)}/{len(written)} writes accepted; now: {audit_next}",
+                  highlight=False, soft_wrap=True)
 
 
 def _comma_list(values: tuple[str, ...] | str | None) -> list[str] | None:
@@ -576,7 +611,8 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 @click.option("--endpoint", metavar="URL", help="--dynamodb: the endpoint (a local DynamoDB, moto) [default: AWS's].")
 @click.option("--region", metavar="NAME", help="--dynamodb: the AWS region [default: the AWS configuration's].")
 @click.option("--table", "tables", multiple=True, metavar="NAME",
-              help="--dynamodb: audit only this table (repeatable) [default: every table].")
+              help="--dynamodb: audit only this table, or the tables a pattern matches ('shop-prod-*'); "
+              "repeatable [default: every table].")
 @click.option("--read-budget", type=click.FloatRange(1), default=20_000, show_default=True,
               help="--dynamodb: read capacity units each table's Scan may consume; past it, item findings are on "
                    "part of the table.")

@@ -6,7 +6,9 @@ off. A stream is no integrity risk by itself: its state is only noted in the tab
 Items (a parallel Scan in `segments` segments, ReturnConsumedCapacity=TOTAL, stopped once the table's read budget
 in capacity units is spent): PL310 shape drift, PL311 items without the version attribute the code locks on (from
 the scan of the code, `DynamoOptions.scan`: audit/code.py; or given, `DynamoOptions.version_attributes`), PL312
-owner attributes that match no key of a users-like table, PL313 duplicate values of an identity attribute. Pages
+owner attributes that match no key of a users-like table, PL313 duplicate values of an identity attribute, PL316
+negative money or quantity values. Each finding cites the scan's findings on the same table that explain it
+(`EXPLAINED_BY`), when the code was scanned too. Pages
 are folded into counters as they arrive: memory is bounded by the number of attributes and `DISTINCT_VALUES_KEPT`
 values per checked attribute, never by the size of the table.
 
@@ -15,27 +17,48 @@ The client can only read: an event hook refuses, before anything is sent, every 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
 from plumbline.audit import audit_rule_ids
-from plumbline.audit.code import CodeFacts, Version
+from plumbline.audit.code import CodeFacts, Version, place
 from plumbline.audit.connection import AuditError
 from plumbline.audit.data import SAMPLE_KEYS, _count, shown_values
 from plumbline.findings import Coverage, Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import get as rule
 from plumbline.scan.checks_dynamodb import _normal as table_words  # the scan's own: `orders-prod` -> `orders`
-from plumbline.vocabulary import EVENT_TABLE, IDENTITY_LIKE, OWNER_COLUMN, PERSON_IDENTIFIER, PRINCIPAL_TABLE
+from plumbline.vocabulary import (
+    EVENT_TABLE,
+    IDENTITY_LIKE,
+    MONEY_COLUMN,
+    OWNER_COLUMN,
+    PERSON_IDENTIFIER,
+    PRINCIPAL_TABLE,
+)
 
 READ_OPERATIONS = frozenset({"ListTables", "DescribeTable", "DescribeContinuousBackups", "Scan"})
-ITEM_RULES = frozenset({"PL310", "PL311", "PL312", "PL313"})  # the rules that need the items: a Scan
+ITEM_RULES = frozenset({"PL310", "PL311", "PL312", "PL313", "PL316"})  # the rules that need the items: a Scan
+# The scan's findings that explain what an item rule finds (cited when the code is scanned too), each as the rule
+# and the evidence values it must have: items of odd shape, without a version or pointing at nobody are request
+# data stored as sent (PL302) or written under a key the client chose (PL301); duplicates are what a
+# check-then-put leaves (PL303); negative amounts, amounts stored unvalidated or rewritten from a stale read.
+_WRITTEN = frozenset({"insert", "upsert", "update"})
+EXPLAINED_BY: dict[str, tuple[tuple[str, dict[str, frozenset[str]]], ...]] = {
+    "PL310": (("PL302", {}),),
+    "PL311": (("PL302", {}),),
+    "PL312": (("PL301", {"operation": _WRITTEN}), ("PL302", {})),
+    "PL313": (("PL303", {"pattern": frozenset({"check-then-put"})}),),
+    "PL316": (("PL302", {}), ("PL303", {"pattern": frozenset({"read-modify-write"})})),
+}
 DEFAULT_READ_BUDGET = 20_000.0  # capacity units per table: about 160 MB read with eventually consistent reads
 DEFAULT_SEGMENTS = 4
 PAGE_ITEMS = 1_000  # items per Scan page: the budget is overshot by at most one page per segment
@@ -45,6 +68,7 @@ LONGEST_VALUE_KEPT = 256  # characters of a counted value (longer ones are count
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 DENIED = {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
           "ExpiredTokenException", "MissingAuthenticationTokenException", "IncompleteSignature"}
+_PATTERN = re.compile(r"[*?\[]")  # a --table that is a shell-style pattern (no table name has these characters)
 
 
 class WriteRefused(RuntimeError):
@@ -62,6 +86,15 @@ class DynamoOptions:
     # PL311: table -> the attribute its optimistic locking conditions on; `scan` adds the code's (audit/code.py).
     version_attributes: dict[str, str] = field(default_factory=dict)
     scan: tuple[Path, ...] = ()  # the app's code (`--scan`)
+    credentials: tuple[str, str] | None = None  # (key id, secret) for a local endpoint; default: the AWS configuration's
+
+
+def same_table(live: str, code: str) -> bool:
+    """Whether the live table `live` is the table the code calls `code`: the same name once deployment decoration
+    is dropped (`orders-prod` is `orders`), or a name that ends with the code's after a prefix the deployment adds
+    (`shop-eu-orders`, `lab-1a2b-vulnerable-records`)."""
+    live_name, code_name = table_words(live), table_words(code)
+    return bool(code_name) and (live_name == code_name or live_name.endswith("_" + code_name))
 
 
 def snake(name: str) -> str:
@@ -109,6 +142,7 @@ class _Table:
     kinds: dict[str, _Kind] = field(default_factory=dict)
     values: dict[str, _Tally] = field(default_factory=dict)  # identity and owner attributes, partition keys
     markers: Counter[str] = field(default_factory=Counter)  # identity attribute -> uniqueness-marker items
+    negatives: dict[str, "_Negatives"] = field(default_factory=dict)  # amount attribute -> its values below zero
     complete: bool = False  # every item was read
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,7 +175,9 @@ class _Table:
                 samples.append(shown_key)
             role = self.roles[attribute] if attribute in self.roles else self.roles.setdefault(
                 attribute, _role(self, attribute))
-            if role is not None and not (reserved and role == "identity" and reserved == snake(attribute)):
+            if role == "amount":
+                self._amount(attribute, value, shown_key)
+            elif role is not None and not (reserved and role == "identity" and reserved == snake(attribute)):
                 self._count(attribute, _plain(value))
         if self.principal:
             self._count(self.keys[0], key_values[0])
@@ -153,23 +189,59 @@ class _Table:
                 tally = self.values[attribute] = _Tally()
             tally.add(value)
 
+    def _amount(self, attribute: str, value: dict, key: str) -> None:
+        number = _number(value)
+        if number is not None and number < 0:
+            negatives = self.negatives.get(attribute) or self.negatives.setdefault(attribute, _Negatives(number))
+            negatives.add(number, key)
+
     def having(self, role: str) -> list[str]:
         return sorted(attribute for attribute, found in self.roles.items() if found == role)
 
 
+@dataclass
+class _Negatives:
+    """The values below zero of one money or quantity attribute: how many, the lowest, the first items' keys."""
+
+    lowest: Decimal
+    items: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    def add(self, number: Decimal, key: str) -> None:
+        self.items += 1
+        self.lowest = min(self.lowest, number)
+        if len(self.samples) < SAMPLE_KEYS:
+            self.samples.append(key)
+
+
 def _role(table: _Table, attribute: str) -> str | None:
-    """What PL313 or PL312 counts an attribute's values for, by its name (the vocabulary's, as the SQL audit):
-    "identity" (an e-mail, a user name... of a table of people, a slug or an external id anywhere), "owner"
-    (user_id, owner... outside the tables of users), or None. Key attributes are unique by construction."""
+    """What PL313, PL312 or PL316 counts an attribute's values for, by its name (the vocabulary's, as the SQL
+    audit): "identity" (an e-mail, a user name... of a table of people, a slug or an external id anywhere), "owner"
+    (user_id, owner... outside the tables of users: a partition key too, the usual way to keep a user's items
+    together), "amount" (a balance, a stock, a quantity...), or None. Key attributes are unique by construction."""
     name = snake(attribute)
+    owner = OWNER_COLUMN.match(name) and not table.principal
     if attribute in table.keys:
-        return None
+        return "owner" if owner else None
     if IDENTITY_LIKE.match(name) and not EVENT_TABLE.search(table.name) and (
             table.principal or not PERSON_IDENTIFIER.match(name)):
         return "identity"
-    if OWNER_COLUMN.match(name) and not table.principal:
+    if owner:
         return "owner"
+    if MONEY_COLUMN.match(name):
+        return "amount"
     return None
+
+
+def _number(value: dict) -> Decimal | None:
+    """A number attribute's value; None for any other type."""
+    (type_, content), = value.items()
+    if type_ != "N":
+        return None
+    try:
+        return Decimal(content)
+    except InvalidOperation:  # not from DynamoDB, which validates numbers
+        return None
 
 
 def _plain(value: dict | None) -> str | None:
@@ -219,7 +291,7 @@ class DynamoAudit:
         """Describe the tables, report their settings, then scan them one after the other (principal tables first,
         for PL312). `on_table(name, position, total)` is called before each table's Scan (progress)."""
         self._client = _client(self.options, self.target)
-        names = list(self.options.tables) or self._call("ListTables", self._list_tables)
+        names = self._names()
         if not names:
             raise AuditError(f"nothing to audit: {self.target} has no table")
         tables = [table for name in names if (table := self._describe(name)) is not None]
@@ -256,6 +328,21 @@ class DynamoAudit:
             return call()
         except (BotoCoreError, ClientError) as exc:
             raise AuditError(f"{what} on {self.target} failed: {_reason(exc, self.target)}") from None
+
+    def _names(self) -> list[str]:
+        """The tables to audit: those named, a pattern's matches among ListTables's (`shop-prod-*`), or all."""
+        given = self.options.tables
+        if not any(_PATTERN.search(name) for name in given):
+            return list(given) or self._call("ListTables", self._list_tables)
+        listed = self._call("ListTables", self._list_tables)
+        names: list[str] = []
+        for name in given:
+            matched = [table for table in listed if fnmatch.fnmatchcase(table, name)] if _PATTERN.search(name) \
+                else [name]
+            if not matched:
+                raise AuditError(f"--table {name}: no table of {self.target} matches (see `aws dynamodb list-tables`)")
+            names += [table for table in matched if table not in names]
+        return names
 
     def _list_tables(self) -> list[str]:
         return [name for page in self._client.get_paginator("list_tables").paginate() for name in page["TableNames"]]
@@ -359,7 +446,8 @@ class DynamoAudit:
 
     def _version(self, table: str) -> Version | None:
         """The version attribute the code locks `table`'s items on, if it has one."""
-        return self.versions.get(table_words(table))
+        exact = self.versions.get(table_words(table))
+        return exact or next((version for name, version in self.versions.items() if same_table(table, name)), None)
 
     def _scan_failure(self, table: _Table, error: BaseException) -> str:
         """An error entry for a segment that failed; the items read before it still count."""
@@ -387,6 +475,7 @@ class DynamoAudit:
             self._versions(table)
             self._duplicates(table)
             self._orphans(table, principals)
+            self._negative(table)
 
     def _drift(self, table: _Table) -> None:
         """PL310: an attribute most items of a kind have but some lack, or that items of one kind store with
@@ -475,6 +564,15 @@ class DynamoAudit:
                 "sample_keys": shown_values(attribute, [value for value, _ in orphans[:SAMPLE_KEYS]]),
                 **_not_kept(tally)})
 
+    def _negative(self, table: _Table) -> None:
+        """PL316: money or quantity attributes holding values below zero."""
+        for attribute, negatives in sorted(table.negatives.items()):
+            self._finding("PL316", table.name, attribute, (
+                f"{table.name}.{attribute}: {_count(negatives.items, 'item')} with a negative value (lowest "
+                f"{negatives.lowest}), among {self._scope(table)}"), {
+                "items_examined": table.items, "complete": table.complete, "negative_items": negatives.items,
+                "lowest": str(negatives.lowest), "sample_keys": negatives.samples})
+
     @staticmethod
     def _scope(table: _Table) -> str:
         scope = f"{_count(table.items, 'item')} read"
@@ -482,9 +580,32 @@ class DynamoAudit:
 
     def _finding(self, rule_id: str, table: str, attribute: str | None, message: str, evidence: dict,
                  severity: str | None = None) -> None:
+        scanned = self._explaining(rule_id, table, attribute)
+        if scanned:  # a report shows the code and the damage as one issue
+            evidence = {**evidence, "scan_findings": [{"rule": f.rule_id, "at": place(f)} for f in scanned]}
         self.findings.append(rule(rule_id).finding(
             location=SchemaLocation(table=table, column=attribute), message=message, confidence="high",
             backend="dynamodb", severity=severity, evidence={"table": table, **evidence}))
+
+
+    def _explaining(self, rule_id: str, table: str, attribute: str | None) -> list[Finding]:
+        """The scan's findings on `table` (as the code names it) that explain a `rule_id` finding (`EXPLAINED_BY`);
+        one about some attributes only (PL301's `key`, PL303's `attributes`) explains a finding on one of them."""
+        if self.code is None or rule_id not in EXPLAINED_BY:
+            return []
+        return [f for f in self.code.findings if _explains(f, rule_id) and same_table(table, f.evidence["table"]) and (attribute is None or _about(f, attribute))]
+
+
+def _explains(found: Finding, rule_id: str) -> bool:
+    """Whether a scan finding is of a rule, with the evidence, that explains `rule_id` (`EXPLAINED_BY`)."""
+    return any(found.rule_id == scanned and all(found.evidence.get(key) in values for key, values in wanted.items())
+               for scanned, wanted in EXPLAINED_BY[rule_id])
+
+
+def _about(found: Finding, attribute: str) -> bool:
+    """Whether a scan finding concerns `attribute`: it names no attributes, or names it (or `*`, the whole item)."""
+    named = found.evidence.get("key", found.evidence.get("attributes"))
+    return not isinstance(named, list) or attribute in named or "*" in named
 
 
 def _not_kept(tally: _Tally | None) -> dict:
@@ -548,7 +669,9 @@ def _client(options: DynamoOptions, target: str):
     config = Config(connect_timeout=5, read_timeout=30, max_pool_connections=max(10, options.segments),
                     retries={"max_attempts": 5, "mode": "standard"})
     try:
-        client = boto3.client("dynamodb", endpoint_url=options.endpoint, region_name=options.region, config=config)
+        keys = dict(zip(("aws_access_key_id", "aws_secret_access_key"), options.credentials or ()))
+        client = boto3.client("dynamodb", endpoint_url=options.endpoint, region_name=options.region, config=config,
+                              **keys)
     except NoRegionError:
         raise AuditError("no AWS region: give --region, or set AWS_REGION or a profile's region") from None
     except BotoCoreError as exc:  # an unknown profile...

@@ -36,7 +36,7 @@ class BackendError(Exception):
 MASK = "***"
 # A password in a URL's userinfo (`scheme://user:PASSWORD@`) and in a `password=` parameter, whether in a URL
 # query or a libpq key=value string (quoted or not).
-USERINFO_PASSWORD = re.compile(r"(?P<keep>://[^/@\s:]*:)(?P<secret>[^/\s]*)(?=@)")
+USERINFO_PASSWORD = re.compile(r"(?P<keep>://[^/@\s:]*:)(?P<secret>[^/\s]+)(?=@)")  # an empty one hides nothing
 PASSWORD_PARAMETER = re.compile(r"(?P<keep>password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|[^&\s'\"]*)", re.IGNORECASE)
 
 
@@ -186,11 +186,13 @@ class DynamoConfig:
     table_prefix: str
     region: str = "us-east-1"
 
+    def credentials(self) -> tuple[str, str] | None:
+        """The lab's own keys, when the environment has none (a local endpoint takes any); None: the environment's."""
+        return None if os.environ.get("AWS_ACCESS_KEY_ID") else ("plumbline-lab", "plumbline-lab")
+
     def _session_args(self) -> dict:
-        args = {"endpoint_url": self.endpoint_url, "region_name": self.region}
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            args.update(aws_access_key_id="plumbline-lab", aws_secret_access_key="plumbline-lab")
-        return args
+        keys = dict(zip(("aws_access_key_id", "aws_secret_access_key"), self.credentials() or ()))
+        return {"endpoint_url": self.endpoint_url, "region_name": self.region, **keys}
 
     def client(self, service: str = "dynamodb"):
         import boto3

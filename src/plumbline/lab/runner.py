@@ -113,11 +113,21 @@ class Lab:
         self.stop()
 
     def describe(self) -> dict:
-        """The `plumbline lab --json` document: URLs and bearer tokens of each twin."""
+        """The `plumbline lab --json` document: URLs and bearer tokens of each twin, and where a records twin's
+        DynamoDB tables are (for `plumbline audit --dynamodb`)."""
         return {
-            app: {twin: {"url": running.url, "identities": dict(running.identities)} for twin, running in twins.items()}
+            app: {twin: {"url": running.url, "identities": dict(running.identities), **_tables_of(running)}
+                  for twin, running in twins.items()}
             for app, twins in self.twins.items()
         }
+
+
+def _tables_of(running: RunningTwin) -> dict:
+    dynamo = running.built.internals.get("dynamo")
+    if dynamo is None:
+        return {}
+    return {"dynamodb": {"endpoint": dynamo.endpoint_url, "region": dynamo.region,
+                         "tables": running.built.internals["tables"].all()}}
 
 
 def _sql_backend(backend: LabBackend, dsn: str | None) -> LabBackend:

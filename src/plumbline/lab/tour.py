@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plumbline.findings import FindingsDocument, at_least
-from plumbline.lab.bank.damage import Write, seed_damage, twin_database_url
+from plumbline.lab.damage import Write
 from plumbline.lab.runner import Lab
 from plumbline.lab.scenarios import Outcome, Scenario, all_scenarios, reproduce
 from plumbline.lab.twin import RunningTwin
@@ -90,10 +90,32 @@ def audit_bank_twin(lab: Lab, twin: str) -> tuple[list[Write], FindingsDocument]
     """The races' damage written into a bank twin's database (plumbline.lab.bank.damage), then `plumbline audit
     --scan` of that database with the twin's files: what the database let in, and what the audit finds."""
     from plumbline.audit import Audit, AuditOptions
+    from plumbline.lab.bank.damage import seed_damage, twin_database_url
 
     url = twin_database_url(lab.sql_url, twin)
     writes = seed_damage(url)
     return writes, Audit(AuditOptions(dsn=url, scan=tuple(twin_files("bank", twin)))).run()
+
+
+def audit_records_twin(lab: Lab, twin: str) -> tuple[list[Write], FindingsDocument]:
+    """The damaging writes sent to a records twin through its API (plumbline.lab.records.damage), then `plumbline
+    audit --dynamodb --scan` of that twin's tables with its files. Point-in-time recovery is not held against a
+    twin whose endpoint refused to turn it on (DynamoDB Local has none)."""
+    from plumbline.audit import audit_rule_ids
+    from plumbline.audit.dynamodb import DynamoAudit, DynamoOptions
+    from plumbline.lab.records.damage import seed_damage
+
+    running = lab.twins["records"][twin]
+    writes = seed_damage(running.url, next(iter(running.identities.values())))
+    dynamo, names = running.built.internals["dynamo"], running.built.internals["tables"]
+    selected = audit_rule_ids(dynamodb=True) - ({"PL314"} if names.recovery_refused else set())
+    options = DynamoOptions(endpoint=dynamo.endpoint_url, region=dynamo.region, tables=tuple(names.all()),
+                            selected=selected, scan=tuple(twin_files("records", twin)),
+                            credentials=dynamo.credentials())
+    return writes, DynamoAudit(options).run()
+
+
+AUDITS = {"bank": audit_bank_twin, "records": audit_records_twin}
 
 
 def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = "/openapi.json"):
@@ -113,9 +135,9 @@ def probe_twin(running: RunningTwin, *, active: bool = True, spec_source: str = 
 
 
 def run_engines(lab: Lab, console: Console) -> tuple[dict[tuple[str, str, str], FindingsDocument],
-                                                     dict[str, list[Write]]]:
-    """(engine, app, twin) -> what the engine reports about that twin; and twin -> the damage written into its
-    bank database before the audit."""
+                                                     dict[tuple[str, str], list[Write]]]:
+    """(engine, app, twin) -> what the engine reports about that twin; and (app, twin) -> the damaging writes sent
+    to it before its audit."""
     results, damage = {}, {}
     for app in (name for name in SCANNED_WITH if name in lab.twins):
         for twin in ("vulnerable", "hardened"):
@@ -125,24 +147,26 @@ def run_engines(lab: Lab, console: Console) -> tuple[dict[tuple[str, str, str], 
         for twin, running in twins.items():
             with console.status(f"probe: {app} {twin} …"):
                 results[("probe", app, twin)] = probe_twin(running)[0]
-    for twin in lab.twins.get("bank", {}):
-        with console.status(f"audit: bank {twin} (after writing its races' damage) …"):
-            damage[twin], results[("audit", "bank", twin)] = audit_bank_twin(lab, twin)
+    for app, twins in lab.twins.items():
+        for twin in twins:
+            with console.status(f"audit: {app} {twin} (after writing its races' damage) …"):
+                damage[(app, twin)], results[("audit", app, twin)] = AUDITS[app](lab, twin)
     return results, damage
 
 
-def render_damage(damage: dict[str, list[Write]], console: Console) -> None:
-    """What each bank twin's database made of its races' writes."""
-    if not damage:
-        return
-    table = Table(title="bank: the races' writes, then plumbline audit of each database", expand=False)
-    table.add_column("race")
-    table.add_column("write")
-    for twin in damage:
-        table.add_column(f"{twin} twin")
-    for index, write in enumerate(next(iter(damage.values()))):
-        table.add_row(write.race, write.statement, *(write_verdict(writes[index]) for writes in damage.values()))
-    console.print(table)
+def render_damage(damage: dict[tuple[str, str], list[Write]], console: Console) -> None:
+    """What each twin's store made of its races' writes, app by app."""
+    for app in dict.fromkeys(app for app, _ in damage):
+        twins = {twin: writes for (name, twin), writes in damage.items() if name == app}
+        store = "database" if app == "bank" else "tables"
+        table = Table(title=f"{app}: the races' writes, then plumbline audit of each twin's {store}", expand=False)
+        table.add_column("race")
+        table.add_column("write")
+        for twin in twins:
+            table.add_column(f"{twin} twin")
+        for index, write in enumerate(next(iter(twins.values()))):
+            table.add_row(write.race, write.statement, *(write_verdict(writes[index]) for writes in twins.values()))
+        console.print(table)
 
 
 def write_verdict(write: Write) -> str:

@@ -451,4 +451,40 @@ CloudFormation: `DeletionProtectionEnabled: true`; Terraform: `deletion_protecti
         },
         fix={"dynamodb": "Enable deletion protection on the table (DeletionProtectionEnabled: true)."},
     ),
+    Rule(
+        id="PL316",
+        name="negative-amount-attribute",
+        engine="audit",
+        severity="high",
+        summary="DynamoDB money or quantity attribute already holds negative values",
+        cwe=(362, 1284),
+        owasp="API6:2023",
+        what="For each number attribute whose name says it holds money or a quantity (a balance, an amount, a "
+        "stock, credits, seats left...), counts the items where it is below zero, with the lowest value and up to "
+        "five item keys.",
+        why="A negative balance or stock is money or goods handed out that did not exist: the trace of a lost "
+        "update, a double spend or an amount nobody validated. DynamoDB has no CHECK constraint: only a "
+        "`ConditionExpression` on every write that lowers the value keeps it at zero or above.",
+        example='''
+table.update_item(Key=key, UpdateExpression="SET balance = balance - :a",
+                  ExpressionAttributeValues={":a": amount})    # no condition: the balance goes below zero
+''',
+        use_instead={
+            "dynamodb": '''Correct the items (they are incidents: find the writes that caused them), then condition every
+write that lowers the value on what it needs:
+
+boto3:
+```python
+table.update_item(Key=key, UpdateExpression="SET balance = balance - :a",
+                  ConditionExpression="balance >= :a", ExpressionAttributeValues={":a": amount})
+```
+PynamoDB:
+```python
+account.update(actions=[Account.balance.add(-amount)], condition=Account.balance >= amount)
+```
+Validate amounts sent by clients as positive before they reach the write.''',
+        },
+        fix={"dynamodb": "Correct the negative items, then condition every write that lowers the attribute "
+             "(ConditionExpression \"balance >= :amount\") and validate client amounts."},
+    ),
 )

@@ -246,7 +246,8 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
         report("PL301", path, where,
                f"{_describe(op)} uses a {key} chosen by the client ({', '.join(sorted(origins))}) and nothing ties "
                "the item to the caller: any caller reaches other users' items", confidence=confidence,
-               evidence={"table": op.table, "key": sorted(partition), "origins": sorted(origins)})
+               evidence={"table": op.table, "operation": op.action, "key": sorted(partition),
+                         "origins": sorted(origins)})
 
 
 # ---- PL302 -------------------------------------------------------------------------------------------------------
@@ -285,20 +286,23 @@ def unconditional_write(unit: Unit, report: Report) -> None:
         if op.action not in WRITES:
             continue
         before = [r for r in ops[:index] if r.action == "read"]  # (in the order the handler runs them)
-        message = _overwrite(unit, op, before, schemas, methods, lookups.get(op.id))
-        if message is None:
+        found = _overwrite(unit, op, before, schemas, methods, lookups.get(op.id))
+        if found is None:
             continue
+        message, how = found
         path, where, confidence = _where(unit, op)
-        report("PL303", path, where, message, confidence=confidence, evidence={"table": op.table})
+        report("PL303", path, where, message, confidence=confidence, evidence={"table": op.table, **how})
 
 
 def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, methods: set[str],
-               lookup: DataOp | None) -> str | None:
-    """Why this write, after the reads `earlier`, can silently destroy data, or None."""
+               lookup: DataOp | None) -> tuple[str, dict] | None:
+    """Why this write, after the reads `earlier`, can silently destroy data, and how, as evidence: the `pattern`
+    (hollow-condition, delete-after-read, read-modify-write, check-then-put, key-overwrite, phantom-update) and,
+    for a read-modify-write, the `attributes` written from what was read; or None."""
     kinds = set(op.condition)
     if "hollow" in kinds:
         return (f"the condition of this {_describe(op)} puts a value where an attribute name belongs, so it holds "
-                "for every item and protects nothing")
+                "for every item and protects nothing"), {"pattern": "hollow-condition"}
     protected = bool(kinds & {"compare", "absent"}) or schemas.versioned(op)
     if protected:
         return None
@@ -312,24 +316,28 @@ def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, 
     if op.action == "delete":
         if checked:  # (a batch delete cannot carry a condition at all)
             return (f"this {_describe(op)} acts on what was read at line {checked[0].span.line} with no condition: "
-                    "an item changed in between is deleted all the same")
+                    "an item changed in between is deleted all the same"), {"pattern": "delete-after-read"}
         return None
     # A put that restores or copies another item (a revert to an archived revision) replaces by design.
     copy = op.action in ("insert", "upsert") and _copies_another_item(op, reads, values)
     # read, changed in Python, written back
-    for value in op.writes.values() if not copy else ():
+    rewritten: dict[str, DataOp] = {}  # attribute -> the read it is written back from
+    for name, value in op.writes.items() if not copy else ():
         for read in (reads[r] for r in value.reads if r in reads and _same_table(reads[r], op)):
-            if op.action in ("upsert", "update"):
-                return (f"{read.table or 'the item'} is read at line {read.span.line}, changed in Python and written "
-                        f"back by this {_describe(op)} without a condition on a version or the old value: a "
-                        "concurrent change between the read and the write is lost")
+            rewritten.setdefault(name, read)
+    if rewritten and op.action in ("upsert", "update"):
+        read = next(iter(rewritten.values()))
+        return (f"{read.table or 'the item'} is read at line {read.span.line}, changed in Python and written "
+                f"back by this {_describe(op)} without a condition on a version or the old value: a "
+                "concurrent change between the read and the write is lost"), {
+            "pattern": "read-modify-write", "attributes": sorted(rewritten)}
     client_key = any(_client(v) and not v.identity for v in values.values())
     read_key = any(r in reads for v in values.values() for r in v.reads)
     if op.action in ("insert", "upsert") and checked and not copy:
         read = checked[0]
         return (f"{read.table or 'the table'} is checked at line {read.span.line} and then this put runs without "
                 "attribute_not_exists: two concurrent requests both pass the check and the second silently "
-                "replaces the first")
+                "replaces the first"), {"pattern": "check-then-put"}
     # A PUT to a client-named key replaces that item by design; a key derived from what was read (the next free
     # revision number) names an item the code means to be new.
     if op.action in ("insert", "upsert") and not op.batched and (client_key or read_key) and \
@@ -338,15 +346,16 @@ def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, 
         if len(attributes) < 2 or read_key:
             chose = "derived from what was read (a probed next number)" if read_key else "the request chose"
             return (f"this {_describe(op)} stores a new item under a key {chose}, without "
-                    "ConditionExpression='attribute_not_exists(...)': it silently replaces an existing item")
+                    "ConditionExpression='attribute_not_exists(...)': it silently replaces an existing item"), \
+                {"pattern": "key-overwrite"}
     if lookup is not None:
         return (f"{lookup.table or 'the table'} is searched at line {lookup.span.line} for an item with the same "
                 f"{', '.join(_looked_up(lookup, op, schemas))} and then this {_describe(op)} stores a new one: two "
                 "concurrent requests both find none and both write (keep a uniqueness item keyed by that value, put "
-                "with attribute_not_exists in the same transact_write_items)")
+                "with attribute_not_exists in the same transact_write_items)"), {"pattern": "check-then-put"}
     if op.action == "update" and client_key and op.writes and "present" not in kinds:
         return (f"this {_describe(op)} SETs attributes on a key the client chose without attribute_exists: for an "
-                "unknown key it creates a phantom, half-built item")
+                "unknown key it creates a phantom, half-built item"), {"pattern": "phantom-update"}
     return None
 
 

@@ -14,27 +14,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from plumbline.lab.backends import BackendError, libpq_url, redact, sql_backend_of
+from plumbline.lab.damage import Write
 
 DATABASE = "plumbline_lab_bank_{twin}"  # the database bank.build() gives each twin
-
-
-@dataclass(frozen=True)
-class Write:
-    """One write of a race, and what the database made of it."""
-
-    race: str  # "duplicate registration"
-    statement: str  # what was written, in a few words
-    refused_by: str | None = None  # the constraint that refused it; None: accepted
-
-    @property
-    def accepted(self) -> bool:
-        return self.refused_by is None
 
 
 def twin_database_url(server_url: str, twin: str) -> str:
