@@ -621,7 +621,9 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
 @click.option("--schema", "schemas", multiple=True, metavar="NAME", help="Audit only this schema (repeatable; "
               "default: every schema but the system ones).")
 @click.option("--sample-rows", type=click.IntRange(1), default=100_000, show_default=True,
-              help="Rows read per table and check for the data findings (the first ones the database returns).")
+              help="Rows each data check examines per table: a table no bigger is read whole, a bigger one sampled at "
+              "random on PostgreSQL (TABLESAMPLE SYSTEM; for duplicates, a share of the values by hash), its first "
+              "rows read on CockroachDB.")
 @click.option("--exact", is_flag=True, help="Read every row (no sample): exact counts, slower on big tables.")
 @click.option("--scan", "scan_paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
               help="The app's code (repeatable): its declared schema is compared with the live one (PL206), the "
@@ -704,9 +706,9 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
                  f"{elapsed:.1f} s, read-only; {run.consumed:,g} read capacity units consumed (budget "
                  f"{read_budget:,g} per table)")
     else:
-        mode = "every row" if exact else f"up to {sample_rows:,} rows per table and check"
+        mode = "every row" if exact else f"about {sample_rows:,} per table and check (each finding says how they were chosen)"
         stats = (f"{run.tables} tables audited, {run.tables_examined} of them to the end, on {run.backend} in "
-                 f"{elapsed:.1f} s, read-only; rows read: {mode}")
+                 f"{elapsed:.1f} s, read-only; rows examined: {mode}")
     _emit(document, output_format, output, stats, sorted(selected))
     sys.exit(_exit_code(document, fail_on))
 

@@ -1,5 +1,6 @@
 """`plumbline audit` on real PostgreSQL databases seeded with known damage: the schema findings (PL201-PL205), the
-data findings that prove them (PL210-PL213) with the seeded counts, sampling, and clean databases."""
+data findings that prove them (PL210-PL213) with the seeded counts, and clean databases (sampling:
+test_audit_sampling.py)."""
 
 from __future__ import annotations
 
@@ -124,21 +125,6 @@ def test_a_hardened_schema_gives_no_finding(server):
     assert document.findings == () and document.errors == ()
 
 
-def test_a_sample_reads_the_first_rows_only_and_exact_mode_reads_them_all(server):
-    url = server.create_database("big", """
-        CREATE TABLE accounts (id SERIAL PRIMARY KEY, email TEXT NOT NULL, balance INTEGER NOT NULL);
-        INSERT INTO accounts (email, balance) SELECT 'user' || n || '@example.com', n FROM generate_series(1, 3000) n;
-        INSERT INTO accounts (email, balance) VALUES ('user7@example.com', -3);""")
-    sampled = by_place(audit(url, sample_rows=1000))
-    assert ("PL210", "accounts", "email") not in sampled and ("PL212", "accounts", "balance") not in sampled
-    exact = by_place(audit(url, sample_rows=None))
-    duplicates = exact[("PL210", "accounts", "email")]["evidence"]
-    assert (duplicates["duplicated_values"], duplicates["rows_examined"], duplicates["sampled"]) == (1, 3001, False)
-    assert exact[("PL212", "accounts", "balance")]["evidence"]["negative_rows"] == 1
-    big_sample = by_place(audit(url, sample_rows=3001))[("PL210", "accounts", "email")]
-    assert big_sample["evidence"]["sampled"] is True and "a sample" in big_sample["message"]
-
-
 def test_select_and_ignore_choose_what_is_reported_and_read(damaged):
     document = audit(damaged, selected=frozenset({"PL210"}))
     assert {(f.rule_id, f.location.table) for f in document.findings} == {("PL210", "users"), ("PL210", "api_clients")}
@@ -163,3 +149,14 @@ def test_every_output_format_carries_the_findings(damaged, output_format):
         assert 'classname="plumbline.audit.PL212"' in result.stdout and "users.balance" in result.stdout
     else:
         assert "users.email: PL210 [high]" in result.stdout
+
+
+def test_a_percent_sign_in_a_table_or_column_name_is_audited_like_any_other(server):
+    url = server.create_database("percent", '''
+        CREATE TABLE "50%_off" (id serial PRIMARY KEY, "e%mail" text, balance integer);
+        INSERT INTO "50%_off" ("e%mail", balance) VALUES ('a@x.example', 1), ('a@x.example', -5), ('b@x.example', 2);
+    ''')
+    document = audit(url)
+    assert not document.errors
+    found = {(f.rule_id, f.location.column) for f in document.findings if f.location.table == "50%_off"}
+    assert {("PL212", "balance"), ("PL203", "balance")} <= found

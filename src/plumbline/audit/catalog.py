@@ -78,8 +78,8 @@ def shown_name(schema: str, table: str) -> str:
 _TABLES = """
 SELECT c.oid::int8, n.nspname, c.relname
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ({system}) AND n.nspname NOT LIKE 'pg\\_temp%%'
-  AND n.nspname NOT LIKE 'pg\\_toast%%'
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ({system}) AND n.nspname NOT LIKE 'pg\\_temp%'
+  AND n.nspname NOT LIKE 'pg\\_toast%'
 ORDER BY n.nspname, c.relname
 """.format(system=", ".join(f"'{name}'" for name in SYSTEM_SCHEMAS))
 

@@ -86,7 +86,9 @@ class Database:
                 self._connection.execute("SET TRANSACTION READ ONLY")
             yield self
 
-    def rows(self, query, parameters: tuple = ()) -> list[tuple]:
+    def rows(self, query, parameters: tuple | None = None) -> list[tuple]:
+        """The query's rows. Without `parameters`, a `%` in it (a LIKE pattern, an identifier named `50%_off`) is
+        sent as it is, not read as a placeholder."""
         return self._connection.execute(query, parameters).fetchall()
 
     @property
