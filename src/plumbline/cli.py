@@ -206,7 +206,8 @@ def _audit_command(running, twin) -> str:
     dynamo = twin.built.internals["dynamo"]
     keys = dynamo.credentials()  # the lab's own, when the environment has none: the audit needs the same
     given = f"AWS_ACCESS_KEY_ID={keys[0]} AWS_SECRET_ACCESS_KEY={keys[1]} " if keys else ""
-    return (f"{given}plumbline audit --dynamodb --endpoint {terminal_text(dynamo.endpoint_url)} --region {dynamo.region} "
+    return (f"{given}plumbline audit --dynamodb --endpoint {terminal_text(dynamo.endpoint_url)} "
+            f"--region {dynamo.region} "
             f"--table '{terminal_text(dynamo.table_prefix)}*'")
 
 
@@ -300,15 +301,15 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     err = _LazyConsole(stderr=True)
     _validate_output(output)
     known = _read_baseline(err, baseline, write_baseline)
-    given = [_scan_path(text) for text in paths]
+    given = [scan_path(text) for text in paths]
     try:
         config = ScanConfig() if isolated else load(given[0])[0]
     except ConfigError as exc:
         _error(err, str(exc))
         sys.exit(EXIT_USAGE)
-    selected = _rule_prefixes("--select", select) or config.select
-    ignored = _rule_prefixes("--ignore", ignore) or config.ignore
-    rule_ids = _engine_rules("scan", selected, ignored)
+    selected = rule_prefixes("--select", select) or config.select
+    ignored = rule_prefixes("--ignore", ignore) or config.ignore
+    rule_ids = engine_rules("scan", selected, ignored)
     options = ScanOptions(
         select=selected, ignore=ignored, exclude=[*config.exclude, *exclude],
         per_file_ignores=config.per_file_ignores, backend=backend or config.backend, jobs=jobs, cache=not no_cache,
@@ -339,7 +340,7 @@ def scan(paths, select, ignore, output_format, output, fail_on, jobs, no_cache, 
     sys.exit(code)
 
 
-def _scan_path(text: str) -> Path:
+def scan_path(text: str) -> Path:
     """A PATH to scan: a directory or a regular file; a FIFO or a device would hang or never end."""
     if not text:
         raise click.UsageError("PATH is empty")
@@ -406,7 +407,7 @@ def _counted(document: FindingsDocument, write_baseline: Path | None) -> Finding
     return document.model_copy(update={"findings": ()}) if write_baseline is not None else document
 
 
-def _rule_prefixes(option: str, values: tuple[str, ...]) -> list[str] | None:
+def rule_prefixes(option: str, values: tuple[str, ...]) -> list[str] | None:
     """Rule ids or prefixes given with `option` (None when it was not given); each must match a rule."""
     from plumbline.rules import matching
 
@@ -421,7 +422,7 @@ def _rule_prefixes(option: str, values: tuple[str, ...]) -> list[str] | None:
     return prefixes
 
 
-def _engine_rules(engine: str, selected: list[str] | None, ignored: list[str] | None) -> list[str]:
+def engine_rules(engine: str, selected: list[str] | None, ignored: list[str] | None) -> list[str]:
     """The rules of `engine` that will run (all of them unless selected); none at all is a usage error."""
     from plumbline.rules import all_rules, matching
 
@@ -558,7 +559,7 @@ def probe(base_url, spec_source, identities, config_file, active, max_requests, 
         raise click.UsageError(f"--identity: {exc}") from None
     if len({i.name for i in parsed}) != len(parsed):
         raise click.UsageError("--identity: each identity needs its own name (the configuration file's included)")
-    selected = set(_engine_rules("probe", _rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore)))
+    selected = set(engine_rules("probe", rule_prefixes("--select", select), rule_prefixes("--ignore", ignore)))
     try:
         http = Http(base_url, {i.name: i for i in parsed}, max_requests=max_requests, rate=rate, timeout=timeout,
                     max_body=max_body_mib * 2**20)
@@ -660,7 +661,7 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
         "--endpoint": endpoint, "--region": region, "--table": tables}
     if misplaced := [name for name, value in other_targets.items() if value]:
         raise click.UsageError(f"{', '.join(misplaced)} does not apply to {'--dynamodb' if dynamodb else '--dsn'}")
-    selected = selected_rules(_rule_prefixes("--select", select), _rule_prefixes("--ignore", ignore), dynamodb)
+    selected = selected_rules(rule_prefixes("--select", select), rule_prefixes("--ignore", ignore), dynamodb)
     if not selected:
         raise click.UsageError("no audit rule is selected: none is left after --select and --ignore; "
                                "`plumbline rules` lists each rule's engine")
@@ -706,7 +707,8 @@ def audit(dsn, dynamodb, endpoint, region, tables, read_budget, segments, schema
                  f"{elapsed:.1f} s, read-only; {run.consumed:,g} read capacity units consumed (budget "
                  f"{read_budget:,g} per table)")
     else:
-        mode = "every row" if exact else f"about {sample_rows:,} per table and check (each finding says how they were chosen)"
+        mode = ("every row" if exact else
+                f"about {sample_rows:,} per table and check (each finding says how they were chosen)")
         stats = (f"{run.tables} tables audited, {run.tables_examined} of them to the end, on {run.backend} in "
                  f"{elapsed:.1f} s, read-only; rows examined: {mode}")
     _emit(document, output_format, output, stats, sorted(selected))

@@ -30,7 +30,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from plumbline import __version__
-from plumbline.cli import _engine_rules, _rule_prefixes, _scan_path, rule_catalogue
+from plumbline.cli import engine_rules, rule_prefixes, scan_path, rule_catalogue
 from plumbline.configfile import ConfigError
 from plumbline.findings import FindingsDocument
 from plumbline.report.text import location_of, summary
@@ -82,7 +82,7 @@ class Policy:
         if not text:
             raise RefusedError(f"{what} is empty")
         candidate = self.roots[0] / text  # an absolute `text` stays as it is
-        _scan_path(str(candidate))  # exists, and is a folder or a regular file (click.UsageError otherwise)
+        scan_path(str(candidate))  # exists, and is a folder or a regular file (click.UsageError otherwise)
         resolved = candidate.resolve()
         if not any(resolved.is_relative_to(root) for root in self.roots):
             raise RefusedError(f"{what} {text!r} is outside the folders this server may read "
@@ -115,9 +115,9 @@ class Tools:
 
         target = self.policy.path(path, "path")
         config = load(target)[0]  # the project's [tool.plumbline] settings, as the command line reads them
-        selected = _rule_prefixes("select", tuple(select or ())) or config.select
-        ignored = _rule_prefixes("ignore", tuple(ignore or ())) or config.ignore
-        _engine_rules("scan", selected, ignored)  # a selection that leaves no scan rule is refused
+        selected = rule_prefixes("select", tuple(select or ())) or config.select
+        ignored = rule_prefixes("ignore", tuple(ignore or ())) or config.ignore
+        engine_rules("scan", selected, ignored)  # a selection that leaves no scan rule is refused
         options = ScanOptions(select=selected, ignore=ignored, exclude=config.exclude,
                               per_file_ignores=config.per_file_ignores, backend=config.backend)
         with self.busy:
@@ -149,8 +149,8 @@ class Tools:
             raise RefusedError(f"identities: {exc}") from None
         if len({i.name for i in parsed}) != len(parsed):
             raise RefusedError("identities: each identity needs its own name (the configuration file's included)")
-        selected = set(_engine_rules("probe", _rule_prefixes("select", tuple(select or ())),
-                                     _rule_prefixes("ignore", tuple(ignore or ()))))
+        selected = set(engine_rules("probe", rule_prefixes("select", tuple(select or ())),
+                                     rule_prefixes("ignore", tuple(ignore or ()))))
         try:
             http = Http(base_url, {i.name: i for i in parsed}, max_requests=max_requests, timeout=timeout)
         except ValueError as exc:  # a base URL the probe cannot use

@@ -19,7 +19,7 @@ from plumbline.audit.connection import AuditError
 from plumbline.findings import Finding, ToolError
 from plumbline.scan import ScanOptions, build_project, scan
 from plumbline.scan.checks import (
-    _owner,  # the scan's own answer to "whose row is this": one source of truth
+    owner_column,  # the scan's own answer to "whose row is this": one source of truth
 )
 from plumbline.scan.checks_dynamodb import schemas_of
 from plumbline.scan.facts import Column, Table
@@ -79,7 +79,7 @@ class CodeFacts:
                 facts.required[(finding.evidence["table"].lower(), column.lower())] = Required(
                     reason or "is required by the code", place(finding))
         for name, table in facts.tables.items():
-            owner = _owner(project, table, project.tables)
+            owner = owner_column(project, table, project.tables)
             column = table.columns.get(owner) if owner else None  # `cart_id -> carts.user_id`: owned through a parent
             if column is not None and (name, owner.lower()) not in facts.required:
                 facts.required[(name, owner.lower())] = Required("says whose row it is", declared_at(table, column))

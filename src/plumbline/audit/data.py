@@ -108,7 +108,7 @@ class Sample:
         `rows_examined`, `sampled` (not every row was read), `sample` (the method) and, for a random draw, its
         `sample_fraction` and the table's `estimated_rows`."""
         method = self.method(examined, by_values)
-        rows = _count(examined, "row") + (" with a value" if with_value else "")
+        rows = count_of(examined, "row") + (" with a value" if with_value else "")
         evidence: dict[str, Any] = {"rows_examined": examined, "sampled": method != "all", "sample": method}
         if method == "all":
             return f"all {rows}", evidence
@@ -119,7 +119,7 @@ class Sample:
         fraction = 1 / self.buckets if method == "values" else self.percent / 100
         evidence |= {"sample_fraction": float(f"{fraction:.3g}"), "estimated_rows": self.estimated_rows}
         if method == "values":
-            return (f"the {_count(examined, 'row')} holding 1 in {self.buckets:,} of its values (chosen by hash, "
+            return (f"the {count_of(examined, 'row')} holding 1 in {self.buckets:,} of its values (chosen by hash, "
                     f"every row of each counted; {exact})"), evidence
         cut = f", cut at {self.limit:,} rows" if examined >= self.limit else ""
         return (f"{rows} from a random {self.percent:.3g}% of the table's blocks (TABLESAMPLE SYSTEM{cut}; "
@@ -177,11 +177,11 @@ class _Reader:
         proofs = []
         for weakness, nulls in zip(nullable, values):
             if nulls:
-                counted = f"{_count(nulls, 'row')} with {weakness.column} NULL"
+                counted = f"{count_of(nulls, 'row')} with {weakness.column} NULL"
                 proofs.append(self._proof("PL211", weakness, examined, counted, null_rows=nulls))
         for weakness, negative, lowest in zip(unchecked, values[len(nullable)::2], values[len(nullable) + 1::2]):
             if negative:
-                counted = f"{_count(negative, 'row')} with a negative {weakness.column} (lowest {_plain(lowest)})"
+                counted = f"{count_of(negative, 'row')} with a negative {weakness.column} (lowest {_plain(lowest)})"
                 proofs.append(self._proof("PL212", weakness, examined, counted, negative_rows=negative,
                                           lowest=_plain(lowest)))
         return proofs
@@ -192,7 +192,7 @@ class _Reader:
         examined, values, rows, keys = self._grouped(weakness.column, grouped, by_values=True)
         if not values:
             return []
-        counted = f"{_count(values, 'value')} held by more than one row ({_count(rows, 'row')} in all)"
+        counted = f"{count_of(values, 'value')} held by more than one row ({count_of(rows, 'row')} in all)"
         return [self._proof("PL210", weakness, examined, counted, by_values=True, with_value=True,
                             duplicated_values=values, duplicate_rows=rows,
                             sample_keys=shown_values(weakness.column, keys))]
@@ -211,7 +211,7 @@ class _Reader:
             return []
         key = f"{target.name}.{target.column}"
         verb = "points" if rows == 1 else "point"
-        counted = f"{_count(rows, 'row')} {verb} at {_count(values, 'value')} that {key} lacks"
+        counted = f"{count_of(rows, 'row')} {verb} at {count_of(values, 'value')} that {key} lacks"
         return [self._proof("PL213", weakness, examined, counted, by_values=False, with_value=True,
                             orphan_rows=rows, orphan_values=values, sample_keys=shown_values(weakness.column, keys),
                             references=key)]
@@ -271,7 +271,7 @@ def shown_values(column: str, keys: list[str]) -> list[str]:
     return [key if len(key) <= LONGEST_KEY_SHOWN else key[:LONGEST_KEY_SHOWN] + "…" for key in keys]
 
 
-def _count(number: int, noun: str) -> str:
+def count_of(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 

@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 from plumbline.audit import audit_rule_ids
 from plumbline.audit.code import CodeFacts, Version, place
 from plumbline.audit.connection import AuditError
-from plumbline.audit.data import SAMPLE_KEYS, _count, shown_values
+from plumbline.audit.data import SAMPLE_KEYS, count_of, shown_values
 from plumbline.findings import Coverage, Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import get as rule
-from plumbline.scan.checks_dynamodb import _normal as table_words  # the scan's own: `orders-prod` -> `orders`
+from plumbline.scan.checks_dynamodb import table_words  # the scan's own: `orders-prod` -> `orders`
 from plumbline.vocabulary import (
     EVENT_TABLE,
     IDENTITY_LIKE,
@@ -86,7 +86,7 @@ class DynamoOptions:
     # PL311: table -> the attribute its optimistic locking conditions on; `scan` adds the code's (audit/code.py).
     version_attributes: dict[str, str] = field(default_factory=dict)
     scan: tuple[Path, ...] = ()  # the app's code (`--scan`)
-    credentials: tuple[str, str] | None = None  # (key id, secret) for a local endpoint; default: the AWS configuration's
+    credentials: tuple[str, str] | None = None  # (key id, secret) of a local endpoint; default: the AWS configuration
 
 
 def same_table(live: str, code: str) -> bool:
@@ -178,11 +178,11 @@ class _Table:
             if role == "amount":
                 self._amount(attribute, value, shown_key)
             elif role is not None and not (reserved and role == "identity" and reserved == snake(attribute)):
-                self._count(attribute, _plain(value))
+                self.count_of(attribute, _plain(value))
         if self.principal:
-            self._count(self.keys[0], key_values[0])
+            self.count_of(self.keys[0], key_values[0])
 
-    def _count(self, attribute: str, value: str | None) -> None:
+    def count_of(self, attribute: str, value: str | None) -> None:
         if value is not None:
             tally = self.values.get(attribute)
             if tally is None:
@@ -428,12 +428,12 @@ class DynamoAudit:
         table.complete = not stopped
         self.tables_examined += table.complete
         self.consumed += table.consumed
-        note = (f"{_count(table.items, 'item')} read in {segments} segments, {table.consumed:g} read capacity units "
+        note = (f"{count_of(table.items, 'item')} read in {segments} segments, {table.consumed:g} read capacity units "
                 f"consumed (budget {budget:,g}); {table.stream}")
         if "budget" in stopped:
             note += "; stopped at the read budget: item findings are on part of the table (--read-budget)"
             self.errors.append(ToolError(engine="audit", target=table.name, message=f"the read budget of {budget:g} "
-                                         f"capacity units was spent after {_count(table.items, 'item')}: item "
+                                         f"capacity units was spent after {count_of(table.items, 'item')}: item "
                                          "findings are on part of the table"))
         self.coverage.append(Coverage(engine="audit", operation=f"Scan {table.name}", check="items",
                                       rules=tuple(sorted(self._item_rules(table))), status="ran",
@@ -462,7 +462,7 @@ class DynamoAudit:
         reason = _reason(error, table.name)
         if not any(e.target == table.name and reason in e.message for e in self.errors):  # once, not per segment
             self.errors.append(ToolError(engine="audit", target=table.name, message=(
-                f"the Scan stopped after {_count(table.items, 'item')} ({reason}): item findings are on part "
+                f"the Scan stopped after {count_of(table.items, 'item')} ({reason}): item findings are on part "
                 "of the table")))
         return reason
 
@@ -494,9 +494,9 @@ class DynamoAudit:
                     rarest = kind.types[attribute].most_common()[-1][0]
                     samples.setdefault(attribute, kind.samples[(attribute, rarest)])
         for attribute in sorted(set(mixed) | {a for a, n in missing.items() if n}):
-            parts = [f"missing in {_count(missing[attribute], 'item')}"] if missing[attribute] else []
+            parts = [f"missing in {count_of(missing[attribute], 'item')}"] if missing[attribute] else []
             if attribute in mixed:
-                parts.append("stored as " + ", ".join(f"{type_} in {_count(n, 'item')}"
+                parts.append("stored as " + ", ".join(f"{type_} in {count_of(n, 'item')}"
                                                       for type_, n in mixed[attribute].most_common()))
             self._finding("PL310", table.name, attribute, f"{table.name}.{attribute}: {'; '.join(parts)}, among "
                           f"{self._scope(table)}", {
@@ -514,7 +514,7 @@ class DynamoAudit:
         without = table.items - sum(kind.present[attribute] for kind in table.kinds.values())
         if without:
             said = f" ({version.how}, {version.at})" if version.at else ""
-            self._finding("PL311", table.name, attribute, f"{table.name}: {_count(without, 'item')} without "
+            self._finding("PL311", table.name, attribute, f"{table.name}: {count_of(without, 'item')} without "
                           f"{attribute}, the attribute its writes condition on{said}, among {self._scope(table)}",
                           {"items_examined": table.items, "complete": table.complete, "items_without": without,
                            **({"locked_at": version.at} if version.at else {})})
@@ -529,8 +529,8 @@ class DynamoAudit:
             items = sum(n for _, n in held)
             markers = table.markers[snake(attribute)]
             self._finding("PL313", table.name, attribute, (
-                f"{table.name}.{attribute}: {_count(len(held), 'value')} held by more than one item "
-                f"({_count(items, 'item')} in all), among {self._scope(table)}"
+                f"{table.name}.{attribute}: {count_of(len(held), 'value')} held by more than one item "
+                f"({count_of(items, 'item')} in all), among {self._scope(table)}"
                 f"{'' if markers else '; no uniqueness-marker item guards it'}"), {
                 "items_examined": table.items, "complete": table.complete, "duplicated_values": len(held),
                 "duplicate_items": items, "uniqueness_markers": markers,
@@ -556,8 +556,8 @@ class DynamoAudit:
                 continue
             items = sum(n for _, n in orphans)
             self._finding("PL312", table.name, attribute, (
-                f"{table.name}.{attribute}: {_count(items, 'item')} {'points' if items == 1 else 'point'} at "
-                f"{_count(len(orphans), 'owner')} that "
+                f"{table.name}.{attribute}: {count_of(items, 'item')} {'points' if items == 1 else 'point'} at "
+                f"{count_of(len(orphans), 'owner')} that "
                 f"no item of {users} has as its key, among {self._scope(table)}"), {
                 "items_examined": table.items, "complete": table.complete, "orphan_items": items,
                 "orphan_values": len(orphans), "references": users,
@@ -568,14 +568,14 @@ class DynamoAudit:
         """PL316: money or quantity attributes holding values below zero."""
         for attribute, negatives in sorted(table.negatives.items()):
             self._finding("PL316", table.name, attribute, (
-                f"{table.name}.{attribute}: {_count(negatives.items, 'item')} with a negative value (lowest "
+                f"{table.name}.{attribute}: {count_of(negatives.items, 'item')} with a negative value (lowest "
                 f"{negatives.lowest}), among {self._scope(table)}"), {
                 "items_examined": table.items, "complete": table.complete, "negative_items": negatives.items,
                 "lowest": str(negatives.lowest), "sample_keys": negatives.samples})
 
     @staticmethod
     def _scope(table: _Table) -> str:
-        scope = f"{_count(table.items, 'item')} read"
+        scope = f"{count_of(table.items, 'item')} read"
         return scope if table.complete else scope + " (the Scan stopped early: part of the table)"
 
     def _finding(self, rule_id: str, table: str, attribute: str | None, message: str, evidence: dict,
@@ -593,7 +593,8 @@ class DynamoAudit:
         one about some attributes only (PL301's `key`, PL303's `attributes`) explains a finding on one of them."""
         if self.code is None or rule_id not in EXPLAINED_BY:
             return []
-        return [f for f in self.code.findings if _explains(f, rule_id) and same_table(table, f.evidence["table"]) and (attribute is None or _about(f, attribute))]
+        return [f for f in self.code.findings if _explains(f, rule_id) and same_table(table, f.evidence["table"])
+                and (attribute is None or _about(f, attribute))]
 
 
 def _explains(found: Finding, rule_id: str) -> bool:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from plumbline.audit.catalog import LiveTable, shown_name
-from plumbline.scan.checks import _referenced_table  # the scan's resolution of `<entity>_id`: one source of truth
+from plumbline.scan.checks import referenced_table  # the scan's resolution of `<entity>_id`: one source of truth
 from plumbline.vocabulary import (
     COUNTED_AMOUNT,
     EVENT_TABLE,
@@ -130,7 +130,7 @@ def _missing_foreign_key(table: LiveTable, column: str, siblings: dict[str, Live
         return [Weakness("PL204", table, column, f"{table.name}.{column} refers to {target.name} by FOREIGN KEY "
                                                  f"{key.name}, added NOT VALID: rows written before it were never "
                                                  "checked", references=target)]
-    target = _referenced_table(siblings, _by_suffix(siblings), table.table, column[:-3])
+    target = referenced_table(siblings, _by_suffix(siblings), table.table, column[:-3])
     if target is None:
         return []
     referenced = siblings[target]

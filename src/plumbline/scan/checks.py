@@ -610,7 +610,7 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
         if all(op.keys[c].client <= vouched for c in client_keys):
             continue  # the parent was shown to be the caller's: `note_id` of a note just loaded WHERE user_id = me
         table = project.table(op.table, unit.module.path)
-        owner = _owner(project, table, project.schema(unit.module.path)) if table else None
+        owner = owner_column(project, table, project.schema(unit.module.path)) if table else None
         learned = _learned_owner(project, name) if owner is None else None
         if owner is None and learned is None and (authenticated or not op.mutates):
             continue
@@ -628,7 +628,7 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
                evidence={"statement": op.statement, "authenticated": authenticated})
 
 
-def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | None:
+def owner_column(project: Project, table: Table, tables: dict[str, Table]) -> str | None:
     """The column that says whose a row is, as a path: an owner-like column (`user_id`); a reference to a table
     of callers (`renter_id` -> users, a table the code reads by the caller's identity or named like users);
     else `cart_id -> carts.user_id`, a parent whose own owner-like column makes it the caller's."""
@@ -640,7 +640,7 @@ def _owner(project: Project, table: Table, tables: dict[str, Table]) -> str | No
         if not name.endswith("_id") or column.primary_key:
             continue
         target = (column.references or "").partition(".")[0] or \
-            _referenced_table(tables, project.suffixes(tables), table.name, name[:-3])
+            referenced_table(tables, project.suffixes(tables), table.name, name[:-3])
         if target is None or target == table.name:
             continue
         if target in project.principals:
@@ -838,7 +838,7 @@ def missing_not_null(project: Project, report: Report) -> None:
             reason = "identifies its row or its owner"
         elif column.name in every and (
                 MONEY_COLUMN.match(column.name) or column.references or column.name.endswith("_id") and
-                _referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3]) is not None):
+                referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3]) is not None):
             reason = "is written by every insert in the code"
         elif column.required:
             reason = f"is set by every construction of {table.model or 'the model'} (its __init__ requires it)"
@@ -941,7 +941,7 @@ def missing_check(project: Project, report: Report) -> None:
                            f"{table.name}.{column.name} holds a money or quantity value but no CHECK bounds it")
 
 
-def _referenced_table(tables: dict[str, Table], suffixes: dict[str, set[str]], referring: str,
+def referenced_table(tables: dict[str, Table], suffixes: dict[str, set[str]], referring: str,
                       entity: str) -> str | None:
     """The table an `<entity>_id` column names, or None when there is none or the choice is ambiguous.
 
@@ -977,7 +977,7 @@ def missing_foreign_key(project: Project, report: Report) -> None:
     for table, column, tables in _columns(project):
         if column.references or column.primary_key or not column.name.endswith("_id"):
             continue
-        target = _referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3])
+        target = referenced_table(tables, project.suffixes(tables), table.name, column.name[:-3])
         if target is None:
             continue
         _report_column(report, "PL204", table, column,

@@ -28,7 +28,7 @@ RAW_REQUEST = re.compile(r"^request\.\w+(\[.*\])?$")  # request.json, request.fo
 # ---- the project's key schemas ----------------------------------------------------------------------------------
 
 
-def _normal(name: str | None) -> str:
+def table_words(name: str | None) -> str:
     """A table name without deployment decoration: `${self:service}-users-${stage}`, `USERS_TABLE` -> `users`."""
     if not name:
         return ""
@@ -56,19 +56,20 @@ class Schemas:
             for name in (schema.name, schema.model):
                 if name:
                     schemas.by_name.setdefault(name, schema)
-                    schemas.by_name.setdefault(_normal(name), schema)
+                    schemas.by_name.setdefault(table_words(name), schema)
         for module in project.modules:
             for function in module.functions:
                 if function.vouched:
                     for op in function.ops:
                         declared = schemas.of(op) if op.api == "dynamodb" else None
-                        schemas.guarded |= {_normal(op.table), _normal(declared.name) if declared else ""} - {""}
+                        schemas.guarded |= {table_words(op.table),
+                                            table_words(declared.name) if declared else ""} - {""}
                 for op in function.ops:
                     named = [k for k in op.keys if not k.startswith(("<", "*"))]
                     if op.api == "dynamodb" and op.action in ("read", "update", "delete") and named and op.table:
-                        known = schemas.observed.get(_normal(op.table), ())
+                        known = schemas.observed.get(table_words(op.table), ())
                         if len(named) > len(known):
-                            schemas.observed[_normal(op.table)] = tuple(named)
+                            schemas.observed[table_words(op.table)] = tuple(named)
         schemas.principal_keys = {name for schema in schemas.declared if _principal(schema.name) or
                                   _principal(schema.model) for name in (schema.hash_key, schema.range_key) if name}
         schemas.principal_keys |= {name for table, names in schemas.observed.items() if _principal(table)
@@ -77,10 +78,10 @@ class Schemas:
 
     def of(self, op: DataOp) -> KeySchema | None:
         if op.table:
-            found = self.by_name.get(op.table) or self.by_name.get(_normal(op.table))
+            found = self.by_name.get(op.table) or self.by_name.get(table_words(op.table))
             if found is not None:
                 return found
-            normal = _normal(op.table)
+            normal = table_words(op.table)
             ends = [s for name, s in self.by_name.items() if name and normal and
                     (name.endswith(normal) or normal.endswith(name))]
             if len({(s.hash_key, s.range_key) for s in ends}) == 1:
@@ -94,7 +95,7 @@ class Schemas:
         schema = self.of(op)
         if schema is not None:
             return schema.hash_key, tuple(a for a in (schema.hash_key, schema.range_key) if a)
-        observed = self.observed.get(_normal(op.table), ())
+        observed = self.observed.get(table_words(op.table), ())
         return (observed[0] if len(observed) == 1 else None), observed
 
     def key_values(self, op: DataOp) -> tuple[dict[str, Taint], str | None]:
@@ -134,7 +135,7 @@ class Schemas:
         schema = self.of(op)
         return schema is not None and bool(schema.attributes) and not any(
             OWNER_KEY.match(name) for name in schema.attributes) and not (
-            {_normal(schema.name), _normal(schema.model), _normal(op.table)} & self.guarded)
+            {table_words(schema.name), table_words(schema.model), table_words(op.table)} & self.guarded)
 
     def versioned(self, op: DataOp) -> bool:
         schema = self.of(op)
@@ -179,12 +180,12 @@ def _client(taint: Taint) -> frozenset[str]:
 
 
 def _principal(table: str | None) -> bool:
-    words = _normal(table).split("_")
+    words = table_words(table).split("_")
     return bool(words) and bool(PRINCIPAL.match(words[-1]))
 
 
 def _same_table(a: DataOp, b: DataOp) -> bool:
-    return not a.table or not b.table or _normal(a.table) == _normal(b.table) or a.table == b.table
+    return not a.table or not b.table or table_words(a.table) == table_words(b.table) or a.table == b.table
 
 
 def _shares_source(a: Taint, b: Taint) -> bool:
@@ -238,9 +239,10 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
                 continue  # an app without users protects no one's items, except those named by a user
         elif _principal(op.table) and op.action in ("read", "insert", "upsert"):
             continue  # a lookup by name (login, profile, availability) or a sign-up (PL303 judges overwrites)
-        if _normal(op.table) in reported or loaded and all(unit.is_direct(r) for r in loaded) and unit.is_direct(op):
+        if table_words(op.table) in reported or \
+                loaded and all(unit.is_direct(r) for r in loaded) and unit.is_direct(op):
             continue  # reported at the read that chose the item, or at the table's first access
-        reported.add(_normal(op.table))
+        reported.add(table_words(op.table))
         path, where, confidence = _where(unit, op)
         key = ", ".join(sorted(partition)) or "key"
         report("PL301", path, where,
