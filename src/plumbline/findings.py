@@ -8,7 +8,7 @@ See docs/findings.md.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -138,10 +138,35 @@ class FindingsDocument(_Strict):
     def from_json(cls, text: str | bytes) -> "FindingsDocument":
         return cls.model_validate_json(text)
 
+    @classmethod
+    def read_leniently(cls, data: Any) -> "FindingsDocument":
+        """A parsed JSON document as this version reads it: fields it does not know (a later plumbline's: within
+        @1 fields are only added) are ignored, as docs/findings.md asks of every reader; any other fault raises
+        ValidationError."""
+        return cls.model_validate(known_fields(cls, data))
+
     def worst_severity(self) -> Severity | None:
         if not self.findings:
             return None
         return max((f.severity for f in self.findings), key=severity_rank)
+
+
+def known_fields(model: Any, data: Any) -> Any:
+    """`data` with the keys that `model` (a findings model, or a type of one's fields) does not define dropped, at
+    every depth; what is not a model's is left as it is, for validation to judge."""
+    origin, arguments = get_origin(model), get_args(model)
+    if origin is Annotated:
+        return known_fields(arguments[0], data)
+    if origin is Union and isinstance(data, dict):  # a location: the member its `kind` names
+        chosen = [m for m in arguments if isinstance(m, type) and issubclass(m, BaseModel)
+                  and m.model_fields.get("kind") is not None and m.model_fields["kind"].default == data.get("kind")]
+        return known_fields(chosen[0], data) if chosen else data
+    if origin is tuple and isinstance(data, list):
+        return [known_fields(arguments[0], item) for item in data]
+    if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(data, dict):
+        fields = {field.alias or name: field.annotation for name, field in model.model_fields.items()}
+        return {key: known_fields(fields[key], value) for key, value in data.items() if key in fields}
+    return data
 
 
 def json_schema() -> dict:

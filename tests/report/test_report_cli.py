@@ -3,6 +3,7 @@ and one clear line for bad input."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,25 @@ def test_report_refuses_what_is_not_a_findings_document_in_one_line(tmp_path, co
     result = run("report", str(path), "-o", str(tmp_path / "out.html"))
     assert result.returncode == 2 and expected in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out.html").exists()
+
+
+def test_report_reads_a_later_versions_document_ignoring_the_fields_it_does_not_know(tmp_path):
+    document = {"schema": "plumbline/findings@1", "added_later": {"x": 1}, "tool": {"name": "plumbline", "version": "9"},
+                "findings": [{"rule_id": "PL316", "rule_name": "negative-amount-attribute", "severity": "high",
+                              "confidence": "high", "engine": "audit", "message": "balance below zero",
+                              "priority": 3, "location": {"kind": "schema", "table": "wallets", "column": "balance",
+                                                          "partition": "eu"}}],
+                "errors": [{"target": "t", "message": "m", "retry_after": 5}]}
+    path = tmp_path / "later.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run("report", str(path), "-o", str(tmp_path / "out.html"))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "balance below zero" in page and "wallets" in page
+    wrong = {**document, "findings": [{**document["findings"][0], "severity": "apocalyptic"}]}
+    path.write_text(json.dumps(wrong), encoding="utf-8")
+    refused = run("report", str(path), "-o", str(tmp_path / "out2.html"))
+    assert refused.returncode == 2 and "findings.0.severity" in refused.stderr  # a known field is still checked
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -29,12 +30,15 @@ def read_document(path: Path) -> FindingsDocument:
     except OSError as exc:
         raise DocumentError(f"{name}: {(exc.strerror or 'cannot read').lower()}") from None
     try:
-        document = FindingsDocument.from_json(data)
+        parsed = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # bad JSON or bad UTF-8; nesting deeper than Python's stack
+        reason = f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__})"
+        raise DocumentError(f"{name}: {printable(reason)}") from None
+    try:
+        document = FindingsDocument.read_leniently(parsed)  # a later plumbline's added fields are ignored
     except ValidationError as exc:
         first = exc.errors()[0]
-        if first["type"].startswith("json"):
-            reason = f"not JSON ({first['msg']})"
-        elif first["loc"] == ("schema",):
+        if first["loc"] == ("schema",):
             reason = f"not a {SCHEMA_ID} document (its \"schema\" says otherwise)"
         else:
             place = ".".join(str(part) for part in first["loc"]) or "the document"
