@@ -26,7 +26,7 @@ from plumbline.audit.catalog import LiveTable, read_catalog
 from plumbline.audit.code import CodeFacts, place
 from plumbline.audit.connection import AuditError, Database, Target
 from plumbline.audit.data import prove
-from plumbline.audit.drift import drift, replace_heuristics, required
+from plumbline.audit.drift import drift, judged_by_code, replace_heuristics, required
 from plumbline.audit.schema import Weakness, weaknesses
 from plumbline.findings import Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import all_rules, get as rule, matching
@@ -117,7 +117,7 @@ class Audit:
         if self.code is None:
             return found
         drifted = drift(tables, self.code, (self.options.schemas or ("public",))[0])
-        found = replace_heuristics(found, drifted) + drifted
+        found = replace_heuristics(judged_by_code(found, tables, self.code), drifted) + drifted
         return found + required(tables, self.code, found)
 
     def _catalog(self, database: Database) -> list[LiveTable]:

@@ -4,7 +4,7 @@
   the scan merges them (`Project.tables`);
 - the columns the code treats as required: those the scan's PL202 reports (written by every insert, set by every
   construction, an owner or identity), and the column that says whose a row is in each table the code treats as
-  owned (`users.id` by `rentals.renter_id`), which NULL would leave to nobody;
+  owned (`users.id` by `rentals.renter_id`), which NULL would leave to nobody, unless some insert leaves it out;
 - the scan's findings about tables and columns, which the audit's findings on the same place cite;
 - for DynamoDB, the attribute each table's optimistic locking conditions on (PL311): a PynamoDB model's
   `VersionAttribute`, or else an attribute named like a version that a write's ConditionExpression compares.
@@ -18,8 +18,9 @@ from pathlib import Path
 from plumbline.audit.connection import AuditError
 from plumbline.findings import Finding, ToolError
 from plumbline.scan import ScanOptions, build_project, scan
-from plumbline.scan.checks import (
-    owner_column,  # the scan's own answer to "whose row is this": one source of truth
+from plumbline.scan.checks import (  # the scan's own answers: one source of truth
+    owner_column,  # whose row is this
+    written_by_code,  # which columns the code's inserts write
 )
 from plumbline.scan.checks_dynamodb import schemas_of
 from plumbline.scan.facts import Column, Table
@@ -78,10 +79,12 @@ class CodeFacts:
                 reason = finding.message.partition(f".{column} ")[2].removesuffix(" but is nullable")
                 facts.required[(finding.evidence["table"].lower(), column.lower())] = Required(
                     reason or "is required by the code", place(finding))
+        written = written_by_code(project)
         for name, table in facts.tables.items():
             owner = owner_column(project, table, project.tables)
             column = table.columns.get(owner) if owner else None  # `cart_id -> carts.user_id`: owned through a parent
-            if column is not None and (name, owner.lower()) not in facts.required:
+            # An owner some insert leaves out is optional by design (unclaimed tickets), as the scan's PL202 judges.
+            if column is not None and (name, owner.lower()) not in facts.required and not written.left_out(name, owner):
                 facts.required[(name, owner.lower())] = Required("says whose row it is", declared_at(table, column))
         return facts
 

@@ -15,6 +15,8 @@ from plumbline.audit.code import CodeFacts, declared_at
 from plumbline.audit.schema import _NUMBER, Reference, Weakness
 from plumbline.scan.facts import Column, Table
 
+HEURISTIC_RULES = ("PL201", "PL202", "PL203", "PL204")  # the column rules the scan judges on declared columns too
+
 
 def drift(live: list[LiveTable], code: CodeFacts, schema: str = "public") -> list[Weakness]:
     """The declared tables, columns and constraints the live schema lacks. A table missing from the audited
@@ -61,6 +63,42 @@ def required(live: list[LiveTable], code: CodeFacts, reported: list[Weakness]) -
         found.append(Weakness("PL202", table, column, f"{table.name}.{column} {why.reason} ({why.at}) but is nullable",
                               evidence={"required_at": why.at}))
     return found
+
+
+def judged_by_code(heuristics: list[Weakness], live: list[LiveTable], code: CodeFacts) -> list[Weakness]:
+    """The heuristics' findings as the scan judges them on the columns the code declares: the scan sees what the
+    code does with a column (a `user_id` some insert leaves out is optional by design, a `value` the code lowers
+    is an amount, a column nothing writes holds no duplicates), the heuristics see only its name. Kept: the
+    heuristics' findings the scan makes too, and those on columns the code does not declare; added: the scan's
+    own PL201 and PL203 where the live column lacks the constraint as well (PL202's are `required`'s)."""
+    kept = [w for w in heuristics if not _overruled(w, code)]
+    have = {(w.rule_id, w.table.name, w.column) for w in kept}
+    by_name = _by_name(live)
+    for finding in code.findings:
+        column = finding.evidence.get("column")
+        table = by_name.get(finding.evidence["table"].lower().rsplit(".", 1)[-1])
+        if finding.rule_id not in ("PL201", "PL203") or not isinstance(column, str) or table is None or \
+                not table.complete:
+            continue
+        live_name = next((name for name in table.columns if name.lower() == column.lower()), None)
+        if live_name is None or (finding.rule_id, table.name, live_name) in have:
+            continue
+        said = finding.message.partition(f".{column} ")[2]  # "holds a money or quantity value but no CHECK..."
+        if finding.rule_id == "PL201" and not (_unique_alone(table, live_name) or table.in_unique_set(live_name)):
+            kept.append(Weakness("PL201", table, live_name, f"{table.name}.{live_name} {said}"))
+        elif finding.rule_id == "PL203" and not table.validated_check_on(live_name):
+            kept.append(Weakness("PL203", table, live_name, f"{table.name}.{live_name} {said}",
+                                 number=bool(_NUMBER.match(table.columns[live_name].type))))
+    return kept
+
+
+def _overruled(found: Weakness, code: CodeFacts) -> bool:
+    """A heuristic's column finding on a column the code declares, which the scan, reading the code, does not make."""
+    declared = code.tables.get(found.table.table.lower())
+    if found.rule_id not in HEURISTIC_RULES or found.column is None or declared is None or \
+            found.column.lower() not in {name.lower() for name in declared.columns}:
+        return False
+    return not any(f.rule_id == found.rule_id for f in code.about(found.table.table, found.column))
 
 
 def replace_heuristics(heuristics: list[Weakness], drifted: list[Weakness]) -> list[Weakness]:

@@ -823,7 +823,7 @@ def missing_unique(project: Project, report: Report) -> None:
 
 @schema_check("PL202")
 def missing_not_null(project: Project, report: Report) -> None:
-    written = _written(project)
+    written = written_by_code(project)
     for table, column, tables in _columns(project):
         if not column.nullable or column.primary_key or column.optional == "explicit" or \
                 _not_null_apart(project, table, column):
@@ -881,7 +881,7 @@ def _statements(project: Project) -> list[DataOp]:
 
 
 @dataclass
-class _Written:
+class Written:
     """What the INSERTs and UPDATEs found in the code write, per table."""
 
     every: dict[str, set[str]] = field(default_factory=dict)  # the columns every insert provides
@@ -903,11 +903,11 @@ class _Written:
         return column not in self.some.get(table, set()) and (inserted or column in self.updated.get(table, set()))
 
 
-def _written(project: Project) -> _Written:
+def written_by_code(project: Project) -> Written:
     """What the code's INSERTs and UPDATEs write. A relationship set by the constructor (`Widget(dashboard=d)`)
     writes its foreign key (`dashboard_id`); an insert spreading unknown data (`Model(name=n, **data)`) writes the
     columns it names, and may write any other."""
-    written = _Written()
+    written = Written()
     for op in _statements(project):
         if not op.table or op.action not in ("insert", "upsert", "update"):
             continue
