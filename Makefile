@@ -37,6 +37,12 @@ bench: $(INSTALLED_BENCH)
 bench-audit: $(INSTALLED)
 	$(BIN)/python bench/audit.py $(ARGS)
 
+# `plumbline audit --scan` on live databases built from the labelled public apps' own SQL schema files (embedded
+# PostgreSQL, 127.0.0.1): the audit's column findings against the scan's, and any drift.
+.PHONY: bench-audit-realworld
+bench-audit-realworld: $(INSTALLED)
+	$(BIN)/python bench/audit_realworld.py $(ARGS)
+
 # Recall and precision of the scan on hand-labelled public apps (bench/realworld/); needs their git snapshots
 # in $PLUMBLINE_CORPUS (default /work/.mirror). ARGS passes options, e.g. make bench-quality ARGS=--json
 .PHONY: bench-quality
