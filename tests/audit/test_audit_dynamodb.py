@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from interrupt_support import takes_ctrl_c
 from plumbline.audit.connection import AuditError
 from plumbline.audit.dynamodb import READ_OPERATIONS, DynamoAudit, DynamoOptions, WriteRefused
 from plumbline.findings import FindingsDocument
@@ -351,7 +352,8 @@ def test_an_interrupted_audit_writes_the_findings_so_far_and_exits_130(seeded):
         before = len(seeded.operations)
         running = subprocess.Popen([str(PLUMBLINE), "audit", "--dynamodb", "--endpoint", seeded.endpoint, "--region",
                                     REGION, "--table", "users", "--table", "bulk", "--segments", "1", "--format",
-                                    "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=takes_ctrl_c)
         deadline = time.monotonic() + 30
         while ("Scan", "bulk") not in seeded.operations[before:] and time.monotonic() < deadline:
             time.sleep(0.05)

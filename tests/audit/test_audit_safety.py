@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from audit_postgres import start_server, wait_until
+from interrupt_support import takes_ctrl_c
 from audit_seeds import DAMAGE, LOOSE_SCHEMA
 from plumbline.audit import Audit, AuditOptions
 from plumbline.audit.connection import APPLICATION_NAME, Database, Target
@@ -169,7 +170,7 @@ def test_an_interrupted_audit_writes_what_it_found_and_exits_130(server, shop):
         locker.execute("LOCK TABLE ledger IN ACCESS EXCLUSIVE MODE")  # api_clients is read, then the audit waits
         running = subprocess.Popen([str(PLUMBLINE), "audit", "--dsn", shop, "--format", "json",
                                     "--statement-timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
+                                   text=True, preexec_fn=takes_ctrl_c)
         with server.admin("shop") as watcher:
             wait_until(lambda: watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from interrupt_support import takes_ctrl_c
 from plumbline.findings import FindingsDocument
 from plumbline.report.text import printable
 
@@ -282,7 +283,7 @@ def test_an_interrupted_scan_exits_130_with_a_partial_report(tmp_path, stop):
     report = tmp_path / "report.json"
     process = subprocess.Popen([*patched_cli(ANNOUNCE_SCANNING), "scan", str(SITE_PACKAGES), "--no-cache",
                                 "--format", "json", "--output", str(report)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=takes_ctrl_c)
     try:
         assert process.stderr.readline() == "scanning\n"
         process.send_signal(stop)

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from interrupt_support import takes_ctrl_c
 from plumbline.cli import main
 from plumbline.probe.burst import PreparedRequest
 from plumbline.probe.http import ANONYMOUS, GARBAGE, Http, Identity, TargetError
@@ -899,7 +900,7 @@ def test_an_interrupted_probe_exits_130_with_the_findings_so_far(sig, tmp_path):
         process = subprocess.Popen([sys.executable, "-m", "plumbline", "probe", target, "--openapi", "/openapi.json",
                                     "--identity", ALICE, "--format", "json", "--output", str(report)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=takes_ctrl_c)
         try:
             assert started.wait(30), process.stderr.read() if process.poll() is not None else "no request yet"
             process.send_signal(sig)
