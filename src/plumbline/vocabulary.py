@@ -85,10 +85,12 @@ ACCESS_CHECK_CALL = re.compile(
 # call of such a name only counts when no client data goes into it: `get_user_by_id(other_id)` looks a user up.
 # The name ends with the caller, or goes on with a word for the caller itself (`current_user_id`,
 # `get_user_or_404`, `get_user_from_token`); one that names something of the caller (`get_current_user_cart`,
-# `get_user_orders`) returns that thing, a row of its own.
+# `get_user_orders`) returns that thing, a row of its own. A helper that verifies the request's token
+# (`validate_jwt(token)`, `decode_access_token(header)`) returns the claims of the caller.
 IDENTITY_CALL = re.compile(
     r"(^|_)(current_user|current_identity|jwt_identity|get_jwt|get_user|authenticated_user|auth_user|"
-    r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal)"
+    r"logged_in_user|whoami|get_identity|require_user|require_auth|authenticate|current_account|current_principal|"
+    r"(verify|validate|decode)_(jwt|(access_|id_|auth_)?token))"
     r"(?=$|_(id|uid|pk|identity|nameid|name|username|email|info|claims|obj|object|or|from|by|required|optional)"
     r"(_|$))",
     re.I)

@@ -59,6 +59,8 @@ def test_the_vulnerable_twins_findings_cite_the_code_that_let_the_damage_in(audi
     assert cited["PL312"] == {"PL301", "PL302"}  # a key the client chose, the body stored as sent
     assert cited["PL310"] == {"PL302"}
     assert "PL302" in cited["PL316"]
+    debits = {c["at"] for c in _found(document, "PL316", "balance").evidence["scan_findings"] if c["rule"] == "PL303"}
+    assert any(place.endswith("vulnerable.py:90") for place in debits)  # the debit no condition guards
     at = {c["at"] for c in _found(document, "PL312", "user_id").evidence["scan_findings"] if c["rule"] == "PL301"}
     assert at and all(place.endswith("vulnerable.py:90") for place in at)  # the write, not the reads, of a client key
 

@@ -17,6 +17,7 @@ PLANTED = {
     (68, "PL301"),  # BOLA: the increment loads another user's record the same way
     (75, "PL303"),  # lost update: get_item, add in Python, put_item of the whole item
     (90, "PL301"),  # BOLA: the transfer's keys come from the body (one finding per table and handler)
+    (90, "PL303"),  # no balance condition on the debit (SET balance = balance - :a): balances go negative
     (97, "PL304"),  # partial write: debit and credit are two separate update_item calls
     (146, "PL305"),  # non-idempotent stream consumer: ADD for every delivery, no eventID ledger
 }

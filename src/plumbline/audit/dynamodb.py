@@ -50,14 +50,15 @@ ITEM_RULES = frozenset({"PL310", "PL311", "PL312", "PL313", "PL316"})  # the rul
 # The scan's findings that explain what an item rule finds (cited when the code is scanned too), each as the rule
 # and the evidence values it must have: items of odd shape, without a version or pointing at nobody are request
 # data stored as sent (PL302) or written under a key the client chose (PL301); duplicates are what a
-# check-then-put leaves (PL303); negative amounts, amounts stored unvalidated or rewritten from a stale read.
+# check-then-put leaves (PL303); negative amounts, amounts stored unvalidated, rewritten from a stale read or
+# lowered with no condition.
 _WRITTEN = frozenset({"insert", "upsert", "update"})
 EXPLAINED_BY: dict[str, tuple[tuple[str, dict[str, frozenset[str]]], ...]] = {
     "PL310": (("PL302", {}),),
     "PL311": (("PL302", {}),),
     "PL312": (("PL301", {"operation": _WRITTEN}), ("PL302", {})),
     "PL313": (("PL303", {"pattern": frozenset({"check-then-put"})}),),
-    "PL316": (("PL302", {}), ("PL303", {"pattern": frozenset({"read-modify-write"})})),
+    "PL316": (("PL302", {}), ("PL303", {"pattern": frozenset({"read-modify-write", "unguarded-decrement"})})),
 }
 DEFAULT_READ_BUDGET = 20_000.0  # capacity units per table: about 160 MB read with eventually consistent reads
 DEFAULT_SEGMENTS = 4

@@ -122,7 +122,9 @@ Note(current_user.id, str(uuid.uuid4()), text=new.text).save(condition=Note.note
         "comes from the client or a name, without `attribute_not_exists`; a uniqueness check (`get_item` or a "
         "`query` on an index) followed by an unconditional put; an `update_item` on a client key without "
         "`attribute_exists`, which creates a phantom item. `ADD`, `SET x = x + :n` and PynamoDB `.add()` are "
-        "atomic and safe; so are keys that cannot collide (uuid4). A condition that cannot protect anything (an "
+        "atomic and safe; so are keys that cannot collide (uuid4). A subtraction from money or a quantity "
+        "(`SET balance = balance - :a`) is atomic but needs a condition that bounds it (`balance >= :a`), or it "
+        "goes below zero. A condition that cannot protect anything (an "
         "attribute *value* where the attribute name belongs, so it always holds) is still a finding.",
         why="DynamoDB has no isolation between a read and a later write: two requests read the same item and the "
         "second write erases the first (a lost update), two sign-ups for one e-mail both pass the check and the "

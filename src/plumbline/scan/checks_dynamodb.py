@@ -14,14 +14,22 @@ from plumbline.findings import Confidence
 from plumbline.scan.checks import Report, unit_check
 from plumbline.scan.facts import NO_TAINT, DataOp, KeySchema, Span, Taint
 from plumbline.scan.models.dynamodb import IDEMPOTENT_DECORATOR, RECORD_ID
+from plumbline.scan.models.pynamodb import BUILT_OBJECT
 from plumbline.scan.project import Project, Unit
-from plumbline.vocabulary import ID_COLUMN, OWNER_COLUMN, PERSON_IDENTIFIER
+from plumbline.vocabulary import (
+    ID_COLUMN,
+    MONEY_COLUMN,
+    OWNER_COLUMN,
+    PERSON_IDENTIFIER,
+    is_quantity,
+)
 
 WRITES = ("insert", "upsert", "update", "delete")
 # Tables of principals: reading one by a client-chosen name is a profile, login or availability lookup.
 PRINCIPAL = re.compile(r"^(users?|accounts?|members?|customers?|profiles?|people|persons?|players?|logins?)$")
 NOISE_WORDS = {"table", "tbl", "name", "dynamodb", "ddb", "dynamo", "env", "stage", "dev", "prod", "test"}
-OWNER_KEY = re.compile(rf"{OWNER_COLUMN.pattern}|^(user_?name|username|email|user_?id|owner_?name)$", re.IGNORECASE)
+OWNER_KEY = re.compile(rf"{OWNER_COLUMN.pattern}|^(user_?name|username|email|user_?id|owner_?name|author)$",
+                       re.IGNORECASE)
 RAW_REQUEST = re.compile(r"^request\.\w+(\[.*\])?$")  # request.json, request.form['cell']: raw, unvalidated
 
 
@@ -131,9 +139,12 @@ class Schemas:
         return not self.principal_keys or attribute in self.principal_keys
 
     def catalogue(self, op: DataOp) -> bool:
-        """A declared table with known attributes, none of which names an owner: nobody's items to protect."""
+        """A declared table with known attributes, none of which names an owner: nobody's items to protect. A
+        declaration of key attributes only (CloudFormation's AttributeDefinitions) tells nothing of the others."""
         schema = self.of(op)
-        return schema is not None and bool(schema.attributes) and not any(
+        keys = {schema.hash_key, schema.range_key, *(name for index in schema.indexes for name in index)} \
+            if schema is not None else set()
+        return schema is not None and bool(set(schema.attributes) - keys) and not any(
             OWNER_KEY.match(name) for name in schema.attributes) and not (
             {table_words(schema.name), table_words(schema.model), table_words(op.table)} & self.guarded)
 
@@ -160,7 +171,7 @@ def _ops(unit: Unit, schemas: Schemas) -> list[DataOp]:
 
 
 def _positional(op: DataOp) -> bool:
-    return any(name in ("<hash>", "<range>") for name in (*op.keys, *op.writes))
+    return any(name in ("<hash>", "<range>", BUILT_OBJECT) for name in (*op.keys, *op.writes))
 
 
 def _where(unit: Unit, op: DataOp) -> tuple[str, Span, Confidence]:
@@ -223,6 +234,8 @@ def client_controlled_key(unit: Unit, report: Report) -> None:
         loaded = [reads[r] for v in values.values() for r in v.reads if r in chosen]
         if not origins and loaded:
             origins = chosen[loaded[0].id]
+        elif not loaded and any(r in reads for v in partition.values() for r in v.reads):
+            continue  # a reference stored in rows read first, which the client did not choose: the rows' own
         if not origins or any(v.identity for v in values.values()):
             continue
         if op.action == "upsert" and any(OWNER_KEY.match(n) and v.identity for n, v in op.writes.items()):
@@ -299,12 +312,17 @@ def unconditional_write(unit: Unit, report: Report) -> None:
 def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, methods: set[str],
                lookup: DataOp | None) -> tuple[str, dict] | None:
     """Why this write, after the reads `earlier`, can silently destroy data, and how, as evidence: the `pattern`
-    (hollow-condition, delete-after-read, read-modify-write, check-then-put, key-overwrite, phantom-update) and,
-    for a read-modify-write, the `attributes` written from what was read; or None."""
+    (hollow-condition, unguarded-decrement, delete-after-read, read-modify-write, check-then-put, key-overwrite,
+    phantom-update) and, for a read-modify-write or a decrement, the `attributes` concerned; or None."""
     kinds = set(op.condition)
     if "hollow" in kinds:
         return (f"the condition of this {_describe(op)} puts a value where an attribute name belongs, so it holds "
                 "for every item and protects nothing"), {"pattern": "hollow-condition"}
+    spent = _unguarded_decrements(op)
+    if spent and not schemas.versioned(op):
+        return (f"this {_describe(op)} subtracts from {', '.join(spent)} with no condition on it "
+                f"(ConditionExpression='{spent[0]} >= :amount'): an amount larger than what is left, or two "
+                "concurrent requests, take it below zero"), {"pattern": "unguarded-decrement", "attributes": spent}
     protected = bool(kinds & {"compare", "absent"}) or schemas.versioned(op)
     if protected:
         return None
@@ -333,7 +351,8 @@ def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, 
                 f"back by this {_describe(op)} without a condition on a version or the old value: a "
                 "concurrent change between the read and the write is lost"), {
             "pattern": "read-modify-write", "attributes": sorted(rewritten)}
-    client_key = any(_client(v) and not v.identity for v in values.values())
+    # (a key the handler compared with the caller's identity names the caller's own item)
+    client_key = any(_client(v) - unit.vouched and not v.identity for v in values.values())
     read_key = any(r in reads for v in values.values() for r in v.reads)
     if op.action in ("insert", "upsert") and checked and not copy:
         read = checked[0]
@@ -359,6 +378,15 @@ def _overwrite(unit: Unit, op: DataOp, earlier: list[DataOp], schemas: Schemas, 
         return (f"this {_describe(op)} SETs attributes on a key the client chose without attribute_exists: for an "
                 "unknown key it creates a phantom, half-built item"), {"pattern": "phantom-update"}
     return None
+
+
+def _unguarded_decrements(op: DataOp) -> list[str]:
+    """Money or quantities the update lowers in place (`SET balance = balance - :a`) that its condition does not
+    bound; none when the condition could not be read (it may bound them)."""
+    if op.action != "update" or "compare" in op.condition and not op.guards:
+        return []
+    return [name for name in op.decrements if (MONEY_COLUMN.match(name) or is_quantity(name))
+            and name not in op.guards]
 
 
 def _checked_same(read: DataOp, op: DataOp, values: dict[str, Taint]) -> bool:

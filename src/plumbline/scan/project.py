@@ -640,7 +640,7 @@ class _Inliner:
 
         pending = sorted([("op", op.span.line, op.id) for op in function.ops] +
                          [("call", call.span.line, call.result_id) for call in function.calls],
-                         key=lambda item: item[1])
+                         key=lambda item: item[1:])  # (on one line, in the order they run: ids are given so)
         calls = {call.result_id: call for call in function.calls}
         for kind, _, key in pending:
             if kind == "op":
@@ -691,6 +691,9 @@ class _Inliner:
             self.checked |= renumber.get(read, frozenset())
             if read in results:
                 self.checked |= results[read].reads
+                if read in calls:  # `if is_expired(host):` a helper that tests what it is handed
+                    self.checked |= frozenset().union(*(resolve(value).reads for key, value in
+                                                        calls[read].arguments.items() if key != "self"))
                 if results[read].identity:
                     # `if not owns(me, event_id): abort()`, the helper comparing the row with the caller
                     self.owner_checked |= results[read].reads

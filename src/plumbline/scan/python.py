@@ -328,6 +328,14 @@ class FunctionVisitor:
             if value.instance_of and not value.instance_of.startswith(RETURNED) and not self.function.returns_class:
                 self.function.returns_class = value.instance_of
 
+    def expr_Yield(self, node: ast.Yield | ast.YieldFrom) -> Value:
+        """What a generator yields is what its callers get (`for row in cursor: yield to_dict(row)`)."""
+        if node.value is not None:
+            self.returns = self.returns | self.value(node.value).whole_taint
+        return UNKNOWN
+
+    expr_YieldFrom = expr_Yield
+
     def stmt_Expr(self, node: ast.Expr) -> None:
         self.value(node.value)
 

@@ -132,7 +132,7 @@ def module_nodes(*types: type):
 # The library modules, in the order their handlers are consulted for one name (the web framework's request
 # objects before the drivers', drivers before the ORM's generic result methods).
 MODULES = ("flask", "restful", "graphql", "connexion", "dbapi", "marshmallow", "wtforms", "dynamodb", "dynamodb_schema",
-           "boto3", "boto2", "pynamodb", "sqlalchemy", "alembic", "cockroachdb", "identity")
+           "boto3", "boto2", "pynamodb", "sqlalchemy", "alembic", "cockroachdb", "identity", "objects")
 
 
 def first_answer(handlers, *arguments) -> "Value | None":

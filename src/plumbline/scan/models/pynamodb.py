@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from plumbline.scan.facts import NO_TAINT, Taint
+from plumbline.scan.facts import NO_TAINT, RETURNED, Taint
 from plumbline.scan.models import calls, module_nodes
 from plumbline.scan.models.dynamodb import (
     Condition,
@@ -28,6 +28,9 @@ ACTIONS_ATOMIC = ("add", "append", "prepend", "delete")
 CONDITION_METHODS = {"exists": "present", "does_not_exist": "absent", "startswith": "compare", "is_in": "compare",
                      "between": "compare", "contains": "compare", "is_type": "compare"}
 PYNAMODB_FLAG = "pynamodb"
+# The key of a save or delete of an object a project helper built (`self._to_model(item).save()`): the object is a
+# PynamoDB model only if the helper returns one of the project's declared models (the checks know them).
+BUILT_OBJECT = "<object>"
 
 
 @module_nodes(ast.Import, ast.ImportFrom)
@@ -97,7 +100,7 @@ def class_read(visitor, site) -> Value | None:
         condition = condition.merge(Condition(guards=range_condition.guards))
     keys = _positional_keys(site) if site.name != "scan" else {}
     op = dynamo_op(visitor, site.node, "read", model, keys=keys, condition=condition)
-    if not certain:
+    if not certain and site.name not in ("query", "scan"):
         return None  # maybe a project class with a `get` of its own: the core records the call as well
     value = read_result(op)
     return Value(taint=value.taint, dynamo=("item", model)) if site.name == "get" else value
@@ -127,6 +130,7 @@ def save(visitor, site) -> Value | None:
     target = site.arguments[0] if owner and owner[0] in ("batch", "transaction") and site.arguments else site.receiver
     found = _instance(visitor, target) or _batched(owner)
     if found is None:
+        _built_object(visitor, site, "upsert")
         return None
     model, loaded = found
     if not loaded and not owner and PYNAMODB_FLAG not in visitor.ctx.flags:
@@ -141,6 +145,19 @@ def save(visitor, site) -> Value | None:
     dynamo_op(visitor, site.node, "upsert", model, keys=keys, writes=writes, condition=condition, item=shaped,
               together=together, batched=bool(owner and owner[0] == "batch"))
     return UNKNOWN
+
+
+def _built_object(visitor, site, action: str) -> None:
+    """`self._to_model(item).save()`: the whole object a helper returned, written (or deleted). The project stage
+    names its class from the helper; the call still goes on to the core (a project class may define its own
+    `save`)."""
+    receiver = site.receiver
+    if receiver is None or not (receiver.instance_of or "").startswith(RETURNED) or site.node.args:
+        return
+    condition = pynamo_condition(visitor, kwarg(site.node, "condition")) or Condition()
+    writes = {"*": receiver.whole_taint} if action == "upsert" else {}
+    dynamo_op(visitor, site.node, action, receiver.instance_of, keys={BUILT_OBJECT: receiver.taint}, writes=writes,
+              condition=condition)
 
 
 @calls("update")
@@ -194,6 +211,9 @@ def delete(visitor, site) -> Value | None:
     if not grouped and site.node.args:
         return None  # session.delete(obj) and friends are not PynamoDB's
     found = _instance(visitor, target) or _batched(owner)
+    if found is None and not grouped:
+        _built_object(visitor, site, "delete")
+        return None
     if found is None or not found[1] and not grouped and PYNAMODB_FLAG not in visitor.ctx.flags:
         return None  # `obj.delete()` of another library, or a project's own method
     model, loaded = found

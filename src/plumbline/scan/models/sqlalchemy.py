@@ -84,7 +84,8 @@ def _bare_parameter(value: Value, visitor) -> str | None:
 
 @calls("delete")
 def delete_object(visitor, site) -> Value | None:
-    if site.receiver is not None and site.arguments and site.arguments[0].instance_of:
+    if site.receiver is not None and len(site.node.args) == 1 and site.arguments[0].instance_of:
+        # (`session.delete(obj)` takes one object: `store.delete(fleet, serial)` is a project method)
         visitor.add_op(site.node, api="orm", action="delete", table=site.arguments[0].instance_of,
                        keys={"<loaded>": site.arguments[0].taint})
         return UNKNOWN
@@ -167,6 +168,8 @@ def session_query(visitor, site) -> Value | None:
     if site.receiver is None or not site.node.args or not isinstance(func, ast.Attribute):
         return None
     target = site.node.args[0]
+    if _member(func.value) and site.receiver.instance_of and not visitor.looks_like_model(target):
+        return None  # `self.backend.query(service)`: a method of a project class (see objects.py)
     model = last_name(target.value) if isinstance(target, ast.Attribute) and visitor.looks_like_model(
         target.value) else last_name(target)
     return Value(query=Query(model=model))
@@ -366,6 +369,10 @@ def model_attribute(visitor, node: ast.Attribute, owner: Value) -> Value | None:
     if isinstance(base, ast.Attribute) and base.attr == "c":
         return Value(column=ColumnRef(last_name(base.value), node.attr))
     return None
+
+
+def _member(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
 
 
 def _acronym_class(visitor, node: ast.expr) -> bool:
