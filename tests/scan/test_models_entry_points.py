@@ -391,10 +391,11 @@ def test_strawberry_fields_and_mutations_are_entry_points():
             return True
     """)
     assert found == {
-        "all_books": [EntryPoint("graphql", "Query.books", inputs=("genre",))],
-        "Query.book": [EntryPoint("graphql", "Query.book", inputs=("book_id",))],
-        "Mutation.give_back": [EntryPoint("graphql", "Mutation.returnBook", inputs=("loan_id",))],
-        "add_book": [EntryPoint("graphql", "Mutation.addBook", inputs=("title",))],
+        "all_books": [EntryPoint("graphql", "Query.books", inputs=("genre",), required=("genre",))],
+        "Query.book": [EntryPoint("graphql", "Query.book", inputs=("book_id",), required=("book_id",))],
+        "Mutation.give_back": [EntryPoint("graphql", "Mutation.returnBook", inputs=("loan_id",),
+                                          required=("loan_id",))],
+        "add_book": [EntryPoint("graphql", "Mutation.addBook", inputs=("title",), required=("title",))],
     }
 
 

@@ -19,10 +19,12 @@ from plumbline.scan.facts import (
     DataOp,
     EntryPoint,
     Function,
+    NO_TAINT,
     Span,
     Table,
     Taint,
 )
+from plumbline.scan.inserts import Insert, RequiredInputs, inserts
 from plumbline.scan.project import MAX_UNIT_INLINED, Project, Unit
 from plumbline.scan.schema import is_unique, unique_covering
 from plumbline.vocabulary import (
@@ -572,8 +574,8 @@ def _membership_tests(project: Project, unit: Unit, model: str) -> set[str]:
 @unit_check("PL105")
 def unscoped_object_access(unit: Unit, report: Report) -> None:
     project = report.project
-    if not unit.is_entry_point or not project.has_callers:
-        return  # an app without accounts has no one's objects to protect
+    if not unit.is_entry_point or not project.has_callers or not _identifies_callers(project):
+        return  # an app without accounts (or that never asks which account calls) has no one's objects to protect
     # An admin area: reaching any user's object is what it is for; unless functions behind the same role decorator
     # check the rows themselves (a permission every user holds, `@require_permission("edit_dashboard")`).
     privileged = unit.function.privileged
@@ -626,6 +628,20 @@ def unscoped_object_access(unit: Unit, report: Report) -> None:
                        f"{_origins(op.keys[client_keys[0]])}")
         report("PL105", path, where, message, confidence=confidence if table is not None else "medium",
                evidence={"statement": op.statement, "authenticated": authenticated})
+
+
+def _identifies_callers(project: Project) -> bool:
+    """Some code acts on who the caller is (a lookup, a write or a comparison with the caller's identity, a project
+    function given it, a handler taking it as a parameter): an app that only demands a login (`@jwt_required`
+    around every request, the identity at most echoed back) treats every signed-in user alike: no row is anyone's."""
+    if "identifies_callers" not in project.derived:
+        project.derived["identifies_callers"] = any(
+            function.owner_checked_reads or function.vouched or any(entry.identity for entry in function.entry_points)
+            or any(value.identity for op in function.ops for value in (*op.keys.values(), *op.writes.values()))
+            or any(any(value.identity for value in call.arguments.values()) and
+                   project.resolve(call.name, module, call.receiver) is not None for call in function.calls)
+            for module in project.modules for function in module.functions)
+    return project.derived["identifies_callers"]
 
 
 def owner_column(project: Project, table: Table, tables: dict[str, Table]) -> str | None:
@@ -842,6 +858,8 @@ def missing_not_null(project: Project, report: Report) -> None:
             reason = "is written by every insert in the code"
         elif column.required:
             reason = f"is set by every construction of {table.model or 'the model'} (its __init__ requires it)"
+        elif written.carried(table.name, column.name):
+            reason = "is written by every insert from a value each request must carry"
         else:
             continue
         _report_column(report, "PL202", table, column, f"{table.name}.{column.name} {reason} but is nullable")
@@ -890,11 +908,21 @@ class Written:
     # saved by a method of its own (`row.save()`: its columns are the caller's), a statement without a column list.
     open: set[str] = field(default_factory=set)
     updated: dict[str, set[str]] = field(default_factory=dict)  # the columns some UPDATE sets
+    inserts: dict[str, list[Insert]] = field(default_factory=dict)  # each insert, its columns named as __init__ does
+    required: RequiredInputs | None = None
 
     def left_out(self, table: str, column: str) -> bool:
         """Every insert into `table` lists its columns and none lists `column`: a row starts without it (it is set
         later, or never), so NULL is a state the code means it to have (`tickets.user_id` of unclaimed tickets)."""
         return table in self.some and table not in self.open and column not in self.some[table]
+
+    def carried(self, table: str, column: str) -> bool:
+        """Every insert into `table` names its columns and fills `column` from an input each request must carry
+        (a path parameter, a non-null GraphQL argument), in the handler or through the helpers it calls."""
+        found = self.inserts.get(table, [])
+        return bool(found) and table not in self.open and all(
+            self.required.carried(insert.writes.get(column, NO_TAINT), insert.function, insert.module)
+            for insert in found)
 
     def filled_later(self, table: str, column: str) -> bool:
         """No insert that lists its columns lists `column`, and some insert is known or an UPDATE sets it (a token
@@ -909,21 +937,21 @@ def written_by_code(project: Project) -> Written:
     columns it names, and may write any other."""
     written = Written()
     for op in _statements(project):
-        if not op.table or op.action not in ("insert", "upsert", "update"):
-            continue
-        name = project.table_name(op.table).lower()
-        if op.action == "update":
-            written.updated.setdefault(name, set()).update(op.writes)
-            continue
-        writes = project.constructed(op.table, op.writes)  # `Tag(name)`: positional arguments named by __init__
+        if op.table and op.action == "update":
+            written.updated.setdefault(project.table_name(op.table).lower(), set()).update(op.writes)
+    written.required = RequiredInputs(project)
+    for insert in inserts(project, _statements(project)):
+        name = project.table_name(insert.table).lower()
+        writes = project.constructed(insert.table, insert.writes)  # `Tag(name)`: positional arguments named by __init__
         known = set(writes) - {"*", "**"}  # `Model(title=t, **data)`: `title` and who knows what
         if known != set(writes) or not known:
             written.open.add(name)
         columns = known | {f"{column}_id" for column in known} | \
-            _relationship_keys(project, project.table(op.table), known)
+            _relationship_keys(project, project.table(insert.table), known)
         if known and known == set(writes):
             written.every[name] = written.every[name] & columns if name in written.every else columns
         written.some[name] = written.some.get(name, set()) | columns
+        written.inserts.setdefault(name, []).append(replace(insert, writes=writes))
     return written
 
 

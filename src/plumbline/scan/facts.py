@@ -169,6 +169,9 @@ class EntryPoint:
     identity: tuple[str, ...] = ()  # parameters that receive the caller's identity (connexion's `user`)
     auth: bool = False  # the registration itself demands authentication (a before_request hook, spec security)
     privileged: bool = False  # ... and a role or permission: an admin area, where any object may be reached
+    # Inputs every request carries, never null: a path parameter, a GraphQL argument of a non-null type (`title:
+    # String!`, graphene's `required=True`)
+    required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,9 @@ class Function:
     returns: Taint = NO_TAINT
     checked_reads: frozenset[int] = frozenset()  # results tested in a condition (if row: …)
     owner_checked_reads: frozenset[int] = frozenset()  # results compared with the caller's identity
+    # ... only when a flag of the row is not set (`if not case.is_shared and me != case.owner: deny`), then written:
+    # the check shows the rows are someone's, but does not keep others from changing a flagged one
+    flag_checked_reads: frozenset[int] = frozenset()
     vouched: Taint = NO_TAINT  # client values compared with the caller's identity (`if user_id != me: abort()`)
     # Attributes of loaded objects an `if` tests (`if invite.used:`), each with the object's taint: a later write of
     # that attribute acts on what was checked (scan/checks.py, PL102).

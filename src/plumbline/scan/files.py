@@ -28,6 +28,7 @@ DEFAULT_EXCLUDES = (
 )
 SUFFIXES = (".py", ".sql")
 SPEC_SUFFIXES = (".yaml", ".yml", ".json")  # OpenAPI documents, read for the handlers they name
+GRAPHQL_SUFFIXES = (".graphql", ".graphqls", ".gql")  # GraphQL schemas, read for the arguments a field requires
 # Requirements files name the database driver (`sqlalchemy-cockroachdb`): read for that hint only.
 _REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(txt|in)")
 _COCKROACH_REQUIREMENT = re.compile(r"^[ \t]*(sqlalchemy-cockroachdb|cockroachdb|django-cockroachdb)\b", re.I | re.M)
@@ -128,18 +129,19 @@ def spec_documents(root: Path, exclude: tuple[str, ...] = (),
                    within: Path | None = None) -> list[tuple[str, str]]:
     """OpenAPI / Swagger documents under `within` (default: `root`) that may name request handlers (connexion's
     operationIds), as (path relative to `root`, text): YAML and JSON files that mention `openapi` or `swagger` and
-    `paths`.
+    `paths`; and GraphQL schema files (the arguments each field requires).
 
     Read like source files (regular files of at most MAX_BYTES, no symlink out of the tree); one that cannot
     be read is left out without a word, as most YAML and JSON in a tree is no API document."""
     documents = []
     for path in _walk(within or root, root, DEFAULT_EXCLUDES + tuple(exclude),
-                      lambda name: name.endswith(SPEC_SUFFIXES), []):
+                      lambda name: name.endswith(SPEC_SUFFIXES + GRAPHQL_SUFFIXES), []):
         try:
             text = decode_sql(read_bytes(path))  # like SQL, no encoding declaration
         except FileError:
             continue
-        if ("openapi" in text or "swagger" in text) and "paths" in text:
+        if ("openapi" in text or "swagger" in text) and "paths" in text or \
+                path.name.endswith(GRAPHQL_SUFFIXES) and "type " in text:
             documents.append((_relative(path, root), text))
     return sorted(documents)
 

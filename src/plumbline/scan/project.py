@@ -146,7 +146,7 @@ class Project:
             for function in module.functions:
                 caller_reads = {op.id for op in function.ops if op.action == "read" and _keyed_by_caller(op)}
                 tables = {op.id: op.table for op in function.ops}
-                checked = set(function.owner_checked_reads) | {
+                checked = set(function.owner_checked_reads) | set(function.flag_checked_reads) | {
                     read for attribute, taint in function.tested for read in taint.reads
                     if read in tables and self.owner_property(tables[read], attribute)}
                 for call in function.calls:  # `note = Note.get_by_id(note_id)`, then checked: a lookup's row

@@ -160,6 +160,31 @@ def exits(body: list[ast.stmt]) -> bool:
     return False
 
 
+def flag_waived_rows(node: ast.If) -> set[str]:
+    """`if not case.is_shared and user != case.owner: deny` (or `if not (case.is_shared or ...)`): the names of the
+    rows checked only when a flag of their own says so (`case`); with the flag set, anyone passes. Such a check
+    lets everyone see a shared row, not change it."""
+    test = node.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.BoolOp) \
+            and isinstance(test.operand.op, ast.Or):
+        operands = test.operand.values
+    elif isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        operands = test.values
+    else:
+        return set()
+    if not exits(node.body):
+        return set()
+    flags, checked = set(), set()
+    for operand in operands:
+        bare = operand.operand if isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.Not) else operand
+        if isinstance(bare, ast.Attribute) and isinstance(bare.value, ast.Name):
+            flags.add(bare.value.id)  # `case.is_shared`: a flag of the row
+        else:  # `user != case.owner`, `not is_admin(user, case.field)`: the row in the check
+            checked |= {n.value.id for n in ast.walk(bare)
+                        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    return flags & checked
+
+
 def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef, *, method: bool = False) -> list[str]:
     """The function's parameter names in order, without `self`/`cls` of a method, `*args` and `**kw` last."""
     args = node.args

@@ -37,6 +37,7 @@ from plumbline.scan.models import CallSite, Registrations, first_answer
 from plumbline.scan.pyast import (
     dotted,
     exits,
+    flag_waived_rows,
     is_true,
     last_name,
     module_nodes_of,
@@ -167,6 +168,7 @@ class FunctionVisitor:
         self.handled: tuple[str, ...] = ()  # exceptions caught around the statement being walked
         self.checked: set[int] = set()
         self.owner_checked: set[int] = set()
+        self.flag_checked: set[int] = set()  # ... only when a flag of the row is not set (see flag_waived)
         self.returns = NO_TAINT
         self.nested: list[Function] = []
         self.nested_qualnames: dict[str, str] = {}  # name -> qualname of the first nested function so named
@@ -193,6 +195,11 @@ class FunctionVisitor:
         function.returns = self.returns
         function.open_txn = self.segment
         function.checked_reads = frozenset(self.checked) if self.checked else NOTHING
+        if self.flag_checked:  # rows compared with the caller unless a flag of theirs is set: checked if only read
+            written = {read for op in function.ops if op.action in ("update", "delete")
+                       for value in op.keys.values() for read in value.reads}
+            self.owner_checked |= self.flag_checked - written
+            function.flag_checked_reads = frozenset(self.flag_checked & written)
         function.owner_checked_reads = frozenset(self.owner_checked) if self.owner_checked else NOTHING
         function.vouched = self.vouched
         function.tested = tuple(dict.fromkeys(self.tested))
@@ -349,7 +356,8 @@ class FunctionVisitor:
         entered = []
         for link in chain:
             test = self.value(link.test)
-            self.record_condition(test)
+            self.record_condition(test, self.flag_waived(link) if test.taint.identity and test.taint.reads else
+                                  NOTHING)
             self.note_tested(link.test)
             before = self.txn_state()
             self.guards.append(test.taint.raw_params if isinstance(link.test, ast.Name) else frozenset())
@@ -379,14 +387,21 @@ class FunctionVisitor:
     def restore_txn_state(self, state: tuple[int, bool]) -> None:
         self.segment, self.begun = state
 
-    def record_condition(self, test: Value) -> None:
+    def record_condition(self, test: Value, waived: frozenset[int] = frozenset()) -> None:
+        """`waived`: rows whose comparison with the caller a flag of theirs skips (see flag_waived)."""
         taint = test.taint
         self.checked.update(taint.reads)
         if taint.identity and taint.reads:
-            self.owner_checked.update(taint.reads)
+            self.owner_checked.update(taint.reads - waived)
+            self.flag_checked.update(taint.reads & waived)
         if taint.identity and (taint.client or taint.params):
             # `if username != get_jwt_identity(): abort(403)`: the client's value was compared with the caller.
             self.vouched = self.vouched | Taint(client=taint.client, params=taint.params)
+
+    def flag_waived(self, node: ast.If) -> frozenset[int]:
+        """The reads of the rows whose check with the caller a flag of theirs skips (see `flag_waived_rows`)."""
+        rows = (self.scope.lookup(name) for name in flag_waived_rows(node))
+        return frozenset(read for row in rows if row is not None and not row.created for read in row.taint.reads)
 
     def note_tested(self, test: ast.expr) -> None:
         """`if invite.used:`, `if order.status != NEW:`: attributes of a loaded object (or row) a condition tests."""
@@ -577,7 +592,7 @@ class FunctionVisitor:
     def query_op(self, node: ast.AST, query: Query) -> Value:
         op = self.add_op(node, api="orm", action=query.action, table=query.model, keys=dict(query.keys),
                          guards=query.guards, writes=dict(query.writes), atomic=query.atomic,
-                         for_update=query.for_update)
+                         for_update=query.for_update, interpolated=query.interpolated)
         return Value(taint=Taint(reads=frozenset({op.id})), instance_of=query.model if query.action == "read" else None)
 
     def built_field(self, expression: ast.expr, instance: Value, attribute: str, value: Value) -> None:

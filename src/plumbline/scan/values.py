@@ -26,6 +26,7 @@ class Query:
     writes: tuple[tuple[str, Taint], ...] = ()
     atomic: tuple[str, ...] = ()
     for_update: bool = False
+    interpolated: Taint | None = None  # SQL fragments among its predicates built by formatting: `text(f"... {q}")`
 
     def adding(self, **changes) -> "Query":
         merged = {}

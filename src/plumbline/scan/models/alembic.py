@@ -23,13 +23,13 @@ def migration(call: ast.Call, ctx) -> None:
     path, line, args, name = ctx.facts.path, call.lineno, call.args, func.attr
     table_name = string(args[1]) if name in NAMED_CONSTRAINTS and len(args) > 1 else None
     if name == "create_table" and args and string(args[0]):
-        tables.append(table_call(call, path))
+        tables.append(_as_generated(table_call(call, path)))
     elif name == "add_column" and len(args) >= 2 and string(args[0]) and isinstance(args[1], ast.Call):
         table = Table(string(args[0]).lower(), path, Span(line))
         column = column_call(args[1], None, line)
         if column is not None:
             table.columns[column.name] = column
-            tables.append(table)
+            tables.append(_as_generated(table))
     elif name == "alter_column" and len(args) >= 2 and string(args[0]) and string(args[1]):
         nullable = kwarg(call, "nullable")
         if isinstance(nullable, ast.Constant) and nullable.value is False:
@@ -53,3 +53,12 @@ def migration(call: ast.Call, ctx) -> None:
         tables.append(table)
     elif name == "execute" and args and string(args[0]):
         tables.extend(tables_from_ddl(string(args[0]), path, first_line=line))
+
+
+def _as_generated(table: Table) -> Table:
+    """Alembic's autogenerate writes `nullable=True` on every nullable column: in a migration it records no choice
+    (the model, or its absence, says whether NULL is meant)."""
+    for column in table.columns.values():
+        if column.optional == "explicit":
+            column.optional = ""
+    return table

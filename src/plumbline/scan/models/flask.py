@@ -30,7 +30,8 @@ def path_params(rule: str) -> tuple[str, ...]:
 
 
 def route(rule: str, methods: tuple[str, ...], *, auth: bool = False, privileged: bool = False) -> EntryPoint:
-    return EntryPoint("http", rule, methods, path_params(rule), auth=auth, privileged=privileged)
+    parameters = path_params(rule)  # (a URL without one does not match: each is always there)
+    return EntryPoint("http", rule, methods, parameters, required=parameters, auth=auth, privileged=privileged)
 
 
 # ---- client data and the caller --------------------------------------------------------------------------
@@ -49,6 +50,9 @@ def request_source(visitor, node: ast.AST | None) -> str:
     if isinstance(base, ast.Attribute) and base.attr == "request" and dotted(base.value) == "flask":
         return f"request.{node.attr}"
     return ""
+
+
+CONVERSIONS = ("int", "float", "bool", "UUID")  # `type=` callables of a request lookup whose result cannot inject
 
 
 def _client(origin: str) -> Value:
@@ -99,7 +103,12 @@ def request_lookup(visitor, site) -> Value | None:
         return None
     origin = request_source(visitor, func.value)
     if origin:
-        return _client(_labelled(origin, string(site.node.args[0]) if site.node.args else None))
+        value = _client(_labelled(origin, string(site.node.args[0]) if site.node.args else None))
+        # `request.args.get("since", 0.0, type=float)`: werkzeug converts the value (or falls back to the default)
+        converted = kwarg(site.node, "type")
+        if converted is not None and last_name(converted) in CONVERSIONS:
+            return Value(taint=value.taint.casted())
+        return value
     if site.name == "get" and _is_session(visitor, func.value):
         return Value(taint=Taint(identity=True))
     return None

@@ -9,11 +9,15 @@ call a resolver with the parent object and `info` first, by position; strawberry
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
 
-from plumbline.scan.facts import EntryPoint, Taint
-from plumbline.scan.models import Registrations, attributes, calls, entry_points, subscripts
-from plumbline.scan.pyast import decorator_name, dotted, kwarg, module_nodes_of, string
+from plumbline.scan.facts import EntryPoint, Function, Taint
+from plumbline.scan.files import GRAPHQL_SUFFIXES
+from plumbline.scan.models import Registrations, attributes, calls, entry_points, project_entry_points, subscripts
+from plumbline.scan.pyast import decorator_name, dotted, is_true, kwarg, module_nodes_of, string
 from plumbline.scan.values import Value
 from plumbline.vocabulary import IDENTITY_ATTRIBUTE
 
@@ -24,12 +28,21 @@ STRAWBERRY_FIELDS = {"field": "Query", "mutation": "Mutation", "subscription": "
 ARIADNE_TYPES = {"QueryType": "Query", "MutationType": "Mutation", "SubscriptionType": "Subscription"}
 ARIADNE_NAMED_TYPES = ("ObjectType", "InterfaceType")  # ObjectType("Mutation"): the type is named by its argument
 GRAPHENE_MUTATE = ("mutate", "mutate_and_get_payload")
+# Types of one value each: a required argument of one of them always holds a value (an input object's fields, or a
+# list's items, need not).
+SCALARS = ("String", "Int", "Float", "Boolean", "ID")
+GRAPHENE_SCALARS = (*SCALARS, "UUID", "DateTime", "Date", "Time", "Decimal", "BigInt", "Base64", "JSONString")
+STRAWBERRY_SCALARS = ("str", "int", "float", "bool", "ID", "UUID", "datetime", "date", "time", "Decimal")
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _field(type_name: str, field: str, inputs: tuple[str, ...]) -> EntryPoint:
-    return EntryPoint("graphql", f"{type_name}.{field}", inputs=inputs)
+def _field(type_name: str, field: str, inputs: tuple[str, ...], required: Iterable[str] = ()) -> EntryPoint:
+    """The entry point of `type_name.field`; `required`: the arguments of a non-null type (`String!`), named as
+    in the schema or as the resolver's parameters (the inputs keep those the resolver takes)."""
+    wanted = set(required)
+    return EntryPoint("graphql", f"{type_name}.{field}", inputs=inputs,
+                      required=tuple(name for name in inputs if name in wanted or camel_case(name) in wanted))
 
 
 def camel_case(name: str) -> str:
@@ -129,18 +142,48 @@ def _graphene(module: _Module, registrations: Registrations) -> None:
         kind = kinds.get(node.name)
         if kind is None:
             continue
+        fields = {target: _required_keywords(value) for target, value in _class_attributes(node)
+                  if isinstance(value, ast.Call)} if kind == "type" else {}
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if kind == "type" and item.name.startswith("resolve_") and len(item.name) > len("resolve_"):
-                    field = camel_case(item.name.removeprefix("resolve_"))
-                    registrations.add_function(f"{node.name}.{item.name}",
-                                               _field(node.name, field, positional_arguments(item)))
+                    attribute = item.name.removeprefix("resolve_")
+                    registrations.add_function(f"{node.name}.{item.name}", _field(
+                        node.name, camel_case(attribute), positional_arguments(item), fields.get(attribute, ())))
                 elif kind == "mutation" and item.name in GRAPHENE_MUTATE:
+                    required = _graphene_arguments(node)
                     for type_name, field in mounted.get(node.name, [("Mutation", _lower_first(node.name))]):
                         registrations.add_function(f"{node.name}.{item.name}",
-                                                   _field(type_name, field, positional_arguments(item)))
+                                                   _field(type_name, field, positional_arguments(item), required))
         if kind == "type":
-            _resolver_keywords(node, module, registrations, positional_arguments)
+            _resolver_keywords(node, module, registrations, positional_arguments,
+                               lambda function, field: _required_keywords(field))
+
+
+def _graphene_arguments(node: ast.ClassDef) -> tuple[str, ...]:
+    """The required arguments of a graphene mutation: `title = graphene.String(required=True)` in its `Arguments`
+    class (`Input` for a relay mutation)."""
+    for item in node.body:
+        if isinstance(item, ast.ClassDef) and item.name in ("Arguments", "Input"):
+            return tuple(target for target, value in _class_attributes(item) if _non_null(value))
+    return ()
+
+
+def _required_keywords(field: ast.Call) -> tuple[str, ...]:
+    """The required arguments a graphene field declares: `Field(Book, id=graphene.ID(required=True))`."""
+    return tuple(keyword.arg for keyword in field.keywords if keyword.arg and _non_null(keyword.value))
+
+
+def _non_null(value: ast.expr, required: bool = False) -> bool:
+    """A graphene scalar that refuses null: `String(required=True)`, `NonNull(String)`, `Argument(NonNull(ID))`,
+    `Argument(String, required=True)`. Not a list nor an input object: its items or fields may still be null."""
+    if not isinstance(value, ast.Call):
+        return required and dotted(value).rsplit(".", 1)[-1] in GRAPHENE_SCALARS
+    maker = dotted(value.func).rsplit(".", 1)[-1]
+    required = required or is_true(kwarg(value, "required")) or maker == "NonNull"
+    if maker in ("NonNull", "Argument"):
+        return bool(value.args) and _non_null(value.args[0], required)
+    return required and maker in GRAPHENE_SCALARS
 
 
 def _graphene_kind(qualified: str) -> str | None:
@@ -175,14 +218,17 @@ def _class_attributes(node: ast.ClassDef):
             yield item.target.id, item.value
 
 
-def _resolver_keywords(node: ast.ClassDef, module: _Module, registrations: Registrations, arguments) -> None:
-    """`books = Field(..., resolver=find_books)` in the class body: that function resolves `Type.books`."""
+def _resolver_keywords(node: ast.ClassDef, module: _Module, registrations: Registrations, arguments,
+                       required) -> None:
+    """`books = Field(..., resolver=find_books)` in the class body: that function resolves `Type.books`.
+    `arguments` and `required` read the function's arguments and those of them it requires (`(function, field)`)."""
     for target, value in _class_attributes(node):
         resolver = kwarg(value, "resolver") if isinstance(value, ast.Call) else None
         qualname = dotted(resolver) if resolver is not None else ""
         if qualname in module.functions:
-            registrations.add_function(qualname, _field(node.name, camel_case(target),
-                                                        arguments(module.functions[qualname])))
+            function = module.functions[qualname]
+            registrations.add_function(qualname, _field(node.name, camel_case(target), arguments(function),
+                                                        required(function, value)))
 
 
 def _strawberry(module: _Module, registrations: Registrations) -> None:
@@ -197,7 +243,8 @@ def _strawberry(module: _Module, registrations: Registrations) -> None:
                 _strawberry_decorated(item, node.name, ctx, registrations)
         if any(_strawberry_field_kind(value.func, ctx) for _, value in _class_attributes(node)
                if isinstance(value, ast.Call)):
-            _resolver_keywords(node, module, registrations, strawberry_arguments)
+            _resolver_keywords(node, module, registrations, strawberry_arguments,
+                               lambda function, field: _strawberry_required(function))
 
 
 def _strawberry_decorated(node: FunctionNode, owner: str | None, ctx, registrations: Registrations) -> None:
@@ -208,8 +255,36 @@ def _strawberry_decorated(node: FunctionNode, owner: str | None, ctx, registrati
         given = string(kwarg(decorator, "name")) if isinstance(decorator, ast.Call) else None
         qualname = f"{owner}.{node.name}" if owner else node.name
         registrations.add_function(qualname, _field(owner or STRAWBERRY_FIELDS[kind], given or camel_case(node.name),
-                                                    strawberry_arguments(node)))
+                                                    strawberry_arguments(node), _strawberry_required(node)))
         return
+
+
+def _strawberry_required(node: FunctionNode) -> tuple[str, ...]:
+    """strawberry: an argument annotated with a scalar type that is not optional (`title: str`, not `str | None`
+    nor `Optional[str]`) and without a default is a non-null argument."""
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaulted = {a.arg for a in positional[len(positional) - len(args.defaults):]} if args.defaults else set()
+    defaulted |= {a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None}
+    return tuple(a.arg for a in [*positional, *args.kwonlyargs]
+                 if a.annotation is not None and a.arg not in defaulted and _annotation_name(a.annotation)
+                 in STRAWBERRY_SCALARS and not _optional(a.annotation))
+
+
+def _optional(annotation: ast.expr) -> bool:
+    """`Optional[str]`, `str | None`, `Union[str, None]`, `"Optional[str]"`, or `Annotated[...]` of one."""
+    if isinstance(annotation, ast.Constant):
+        text = str(annotation.value)
+        return "Optional" in text or "None" in text
+    if isinstance(annotation, ast.BinOp):
+        return any(_optional(side) or isinstance(side, ast.Constant) and side.value is None
+                   for side in (annotation.left, annotation.right))
+    if isinstance(annotation, ast.Subscript):
+        maker = dotted(annotation.value).rsplit(".", 1)[-1]
+        inner = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        return maker == "Optional" or maker == "Annotated" and _optional(inner[0]) or maker == "Union" and any(
+            isinstance(e, ast.Constant) and e.value is None for e in inner)
+    return False
 
 
 def _strawberry_field_kind(func: ast.expr, ctx) -> str | None:
@@ -223,21 +298,44 @@ def _strawberry_field_kind(func: ast.expr, ctx) -> str | None:
 
 def _ariadne(module: _Module, registrations: Registrations) -> None:
     """`mutation = MutationType()` / `ObjectType("Mutation")`, then `@mutation.field("name")` on a resolver or
-    `mutation.set_field("name", resolver)`."""
+    `mutation.set_field("name", resolver)`, the resolver defined here or imported (its arguments are then read
+    in the project, `graphql_schemas`). The schema a string of the module holds says which arguments are required."""
     types = _ariadne_types(module.tree, module.ctx)
     if not types:
         return
+    required = _module_schema(module.tree)
     for node in module.tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for decorator in node.decorator_list:
                 bound = _ariadne_binding(decorator, types, "field")
                 if bound is not None:
-                    registrations.add_function(node.name, _field(*bound, positional_arguments(node)))
+                    registrations.add_function(node.name, _field(*bound, positional_arguments(node),
+                                                                 required.get(".".join(bound), ())))
     for call in module_nodes_of(module.tree, ast.Call):
         bound = _ariadne_binding(call, types, "set_field")
-        if bound is not None and len(call.args) > 1 and dotted(call.args[1]) in module.functions:
-            qualname = dotted(call.args[1])
-            registrations.add_function(qualname, _field(*bound, positional_arguments(module.functions[qualname])))
+        if bound is None or len(call.args) < 2 or not dotted(call.args[1]):
+            continue
+        qualname, arguments = dotted(call.args[1]), required.get(".".join(bound), ())
+        if qualname in module.functions:
+            registrations.add_function(qualname, _field(*bound, positional_arguments(module.functions[qualname]),
+                                                        arguments))
+        else:
+            registrations.add_view(qualname, EntryPoint("graphql", ".".join(bound), inputs=(IMPORTED_RESOLVER,),
+                                                         required=tuple(arguments)))
+
+
+def _module_schema(tree: ast.Module) -> dict[str, set[str]]:
+    """The required arguments of the fields a schema in a string of the module declares (`type_defs = gql(...)`)."""
+    required: dict[str, set[str]] = {}
+    for node in tree.body:
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) else None
+        if isinstance(value, ast.Call) and value.args:  # gql("""...""")
+            value = value.args[0]
+        text = string(value)
+        if text and "type " in text:
+            for field, arguments in schema_arguments(text).items():
+                required.setdefault(field, set()).update(arguments)
+    return required
 
 
 def _ariadne_types(tree: ast.Module, ctx) -> dict[str, str]:
@@ -318,3 +416,82 @@ def context_lookup(visitor, site) -> Value | None:
         return None
     label = string(site.node.args[0])
     return _caller() if label and IDENTITY_ATTRIBUTE.search(label) else None
+
+
+# ---- what a schema (SDL) requires ---------------------------------------------------------------------------
+
+IMPORTED_RESOLVER = "<resolver arguments>"  # inputs of a resolver registered in another module: read in the project
+_SDL_NOISE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # descriptions and comments
+# (bounded repeats and word boundaries: a hostile file cannot make them backtrack across it)
+_SDL_TYPE = re.compile(r"\b(?:extend\s+)?type\s+(\w+)[^{}]{0,200}?\{")
+_SDL_FIELD = re.compile(r"\b(\w+)\s*\(([^()]{0,5000})\)\s*:")
+_SDL_ARGUMENT = re.compile(r"\b(\w+)\s*:\s*(\[[^\]]{0,200}\]\s*!?|\w+\s*!?)")
+_SDL_SCALAR = re.compile(r"\b(?:scalar|enum)\s+(\w+)")  # types of one value the schema declares
+MAX_SCHEMA_CHARS = 2_000_000
+
+
+def schema_arguments(text: str) -> dict[str, set[str]]:
+    """"Type.field" -> the arguments of a non-null scalar type (`createPost(title: String!)`, a `scalar` or `enum`
+    the text declares too) in a GraphQL schema text."""
+    if len(text) > MAX_SCHEMA_CHARS:
+        return {}
+    text = _SDL_NOISE.sub(" ", text)
+    scalars = {*SCALARS, *_SDL_SCALAR.findall(text)}
+    required: dict[str, set[str]] = {}
+    for head in _SDL_TYPE.finditer(text):
+        end = text.find("}", head.end())
+        if end < 0:
+            break  # (no type after this one is closed either)
+        body = text[head.end():end]
+        for field in _SDL_FIELD.finditer(body):
+            names = {argument.group(1) for argument in _SDL_ARGUMENT.finditer(field.group(2))
+                     if argument.group(2).rstrip().endswith("!") and argument.group(2).rstrip(" \t\n!") in scalars}
+            if names:
+                required.setdefault(f"{head.group(1)}.{field.group(1)}", set()).update(names)
+    return required
+
+
+def _snake_case(name: str) -> str:
+    """`parentId` -> `parent_id` (ariadne's convert_kwargs_to_snake_case)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+@project_entry_points
+def graphql_schemas(documents, modules) -> dict[str, list[EntryPoint]]:
+    """Complete the GraphQL entry points in the project: a resolver registered in another module gets its
+    arguments (every parameter after the parent object and `info`), and a schema file (`schema.graphql`) says
+    which arguments of the fields it declares are required. Edits the modules' entries; declares none."""
+    required: dict[str, set[str]] = {}
+    for path, text in documents:
+        if path.endswith(GRAPHQL_SUFFIXES):
+            for field, arguments in schema_arguments(text).items():
+                required.setdefault(field, set()).update(arguments)
+    imported = [(module, name) for module in modules for name, entries in module.foreign_views.items()
+                if any(entry.kind == "graphql" for entry in entries)]
+    if not required and not imported:
+        return {}
+    functions: dict[str, Function] = {}
+    for module in modules if imported else ():
+        for function in module.functions:  # by its dotted name, or its package's (`from .resolvers import f`)
+            functions[f"{module.module}.{function.qualname}"] = function
+            functions.setdefault(f"{module.module.rpartition('.')[0]}.{function.qualname}", function)
+    for module, name in imported:
+        function = functions.get(name)
+        module.foreign_views[name] = [_completed(entry, function, required) if entry.kind == "graphql" else entry
+                                      for entry in module.foreign_views[name]]
+    if required:
+        for module in modules:
+            for function in module.functions:
+                if any(entry.kind == "graphql" and entry.name in required for entry in function.entry_points):
+                    function.entry_points = [_completed(entry, function, required)
+                                             for entry in function.entry_points]
+    return {}
+
+
+def _completed(entry: EntryPoint, function: Function | None, required: dict[str, set[str]]) -> EntryPoint:
+    inputs = entry.inputs
+    if inputs == (IMPORTED_RESOLVER,):
+        inputs = function.params[2:] if function is not None else ()
+    wanted = set(entry.required) | required.get(entry.name, set())
+    wanted |= {_snake_case(name) for name in wanted}
+    return replace(entry, inputs=inputs, required=tuple(name for name in inputs if name in wanted))

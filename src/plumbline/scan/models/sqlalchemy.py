@@ -10,6 +10,7 @@ from dataclasses import replace
 from plumbline.scan.facts import (
     COLLECTION_MEMBER,
     COLLECTION_OWNER,
+    NO_TAINT,
     PASSED_OBJECT,
     RETURNED,
     Column,
@@ -211,21 +212,24 @@ def where(visitor, site) -> Value | None:
     query = site.receiver.query if site.receiver is not None else None
     if query is None:
         return None
-    keys, guards = [], []
+    keys, guards, fragments = [], [], []
     for argument in site.node.args:
-        _predicate(visitor, argument, keys, guards)
+        _predicate(visitor, argument, keys, guards, fragments)
+    if fragments:
+        query = replace(query, interpolated=NO_TAINT.union(*fragments, query.interpolated or NO_TAINT))
     return Value(query=query.adding(keys=tuple(keys), guards=tuple(guards)))
 
 
-def _predicate(visitor, node: ast.expr, keys: list, guards: list) -> None:
-    """Equalities on columns are keys (`Account.id == x`); other comparisons are guards (`balance >= x`)."""
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
-        for value in node.values:
-            _predicate(visitor, value, keys, guards)
-        return
-    if isinstance(node, ast.Call) and last_name(node.func) == "and_":
-        for value in node.args:
-            _predicate(visitor, value, keys, guards)
+def _predicate(visitor, node: ast.expr, keys: list, guards: list, fragments: list) -> None:
+    """Equalities on columns are keys (`Account.id == x`); other comparisons are guards (`balance >= x`); SQL text
+    (`text(f"body LIKE '%{q}%'")`) goes into the statement as written: what its formatting put in, `fragments`."""
+    parts = node.values if isinstance(node, ast.BoolOp) else \
+        node.args if isinstance(node, ast.Call) and last_name(node.func) in ("and_", "or_") else None
+    if parts is not None:
+        both = isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) or \
+            isinstance(node, ast.Call) and last_name(node.func) == "and_"  # (either side of an OR is no key)
+        for value in parts:
+            _predicate(visitor, value, keys if both else [], guards if both else [], fragments)
         return
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         left, right = visitor.value(node.left), visitor.value(node.comparators[0])
@@ -236,7 +240,9 @@ def _predicate(visitor, node: ast.expr, keys: list, guards: list) -> None:
         if column is not None:
             guards.append(column.column)
             return
-    visitor.value(node)
+    value = visitor.value(node)
+    if value.text is not None and value.interpolated:
+        fragments.append(value.interpolated)
 
 
 @calls("select", "filter", "filter_by", "where", "delete")

@@ -92,7 +92,7 @@ def open_workshop(workshop_id):
 @login_required
 def search_workshops():
     term = request.args.get("q", "")
-    found = Workshop.query.filter(text(f"title ILIKE '%{term}%'")).all()  # expect: PL101  # known-miss: text(f"...") passed to Query.filter() is not an SQL sink
+    found = Workshop.query.filter(text(f"title ILIKE '%{term}%'")).all()  # expect: PL101
     return {"titles": [w.title for w in found]}
 
 
