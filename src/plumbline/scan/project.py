@@ -463,6 +463,8 @@ def _add_declared_entry_points(modules: list[ModuleFacts], documents: list[tuple
     for module in modules:
         for function in module.functions:
             entries = declared.get(f"{module.module}.{function.qualname}", []) + _view_entries(views, module, function)
+            # (once: the facts of a module may be built into a project again in one process, `audit --scan`)
+            entries = [entry for entry in entries if entry not in function.entry_points]
             if entries:
                 function.entry_points = [*function.entry_points, *entries]
                 function.authenticated = function.authenticated or any(entry.auth for entry in entries)
