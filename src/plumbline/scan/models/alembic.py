@@ -8,7 +8,7 @@ import re
 from plumbline.scan.facts import Column, Span, Table
 from plumbline.scan.models import module_nodes
 from plumbline.scan.models.sqlalchemy import column_call, table_call
-from plumbline.scan.pyast import is_true, kwarg, string, strings
+from plumbline.scan.pyast import is_true, kwarg, module_nodes_of, string, strings
 from plumbline.scan.schema import tables_from_ddl
 
 NAMED_CONSTRAINTS = ("create_unique_constraint", "create_check_constraint", "create_foreign_key", "create_index")
@@ -19,6 +19,8 @@ def migration(call: ast.Call, ctx) -> None:
     func = call.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "op"):
         return
+    if any(first <= call.lineno <= last for first, last in _downgrades(ctx.tree)):
+        return  # the schema before this migration: tables it drops, columns it removes
     tables = ctx.facts.tables
     path, line, args, name = ctx.facts.path, call.lineno, call.args, func.attr
     table_name = string(args[1]) if name in NAMED_CONSTRAINTS and len(args) > 1 else None
@@ -53,6 +55,12 @@ def migration(call: ast.Call, ctx) -> None:
         tables.append(table)
     elif name == "execute" and args and string(args[0]):
         tables.extend(tables_from_ddl(string(args[0]), path, first_line=line))
+
+
+def _downgrades(tree: ast.Module) -> list[tuple[int, int]]:
+    """The lines of the module's `downgrade()` functions (`downgrade_<engine>()` in multi-database migrations)."""
+    return [(node.lineno, node.end_lineno or node.lineno) for node in module_nodes_of(tree, ast.FunctionDef)
+            if node.name == "downgrade" or node.name.startswith("downgrade_")]
 
 
 def _as_generated(table: Table) -> Table:
