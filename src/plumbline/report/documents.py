@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from plumbline.findings import SCHEMA_ID, FindingsDocument
 from plumbline.report.text import printable
@@ -30,10 +30,9 @@ def read_document(path: Path) -> FindingsDocument:
     except OSError as exc:
         raise DocumentError(f"{name}: {(exc.strerror or 'cannot read').lower()}") from None
     try:
-        parsed = json.loads(data)
-    except (ValueError, RecursionError) as exc:  # bad JSON or bad UTF-8; nesting deeper than Python's stack
-        reason = f"not JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__})"
-        raise DocumentError(f"{name}: {printable(reason)}") from None
+        parsed = from_json(data)  # pydantic's parser: strict JSON, a lone surrogate refused, no recursion limit hit
+    except ValueError as exc:
+        raise DocumentError(f"{name}: {printable(f'not JSON ({exc})')}") from None
     try:
         document = FindingsDocument.read_leniently(parsed)  # a later plumbline's added fields are ignored
     except ValidationError as exc:
