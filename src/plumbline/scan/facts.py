@@ -322,4 +322,6 @@ class ModuleFacts:
     foreign_views: dict[str, list[EntryPoint]] = field(default_factory=dict)
     operation_resolvers: list[OperationResolver] = field(default_factory=list)  # connexion resolvers made here
     key_schemas: list[KeySchema] = field(default_factory=list)  # DynamoDB tables declared here
+    # Alembic: table -> the times this module's upgrade() creates it, less the times it drops it (see alembic.py)
+    migrated: dict[str, int] = field(default_factory=dict)
 

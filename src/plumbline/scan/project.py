@@ -115,8 +115,9 @@ class Project:
             backend = "cockroachdb" if cockroach else "postgres"
         project = cls(modules=modules, backend=backend, hints=hints)
         name_models_as_defined([table for module in modules for table in module.tables])
-        project.tables = merge([table for module in modules for table in module.tables])
-        project.schemas, project.schema_of = _schemas(modules)
+        tables = _live_tables(modules)
+        project.tables = merge([table for module in modules for table in tables[module.path]])
+        project.schemas, project.schema_of = _schemas(modules, tables)
         project.models = {t.model: name for name, t in project.tables.items() if t.model}
         project.autocommit = any(m.autocommit for m in modules)
         for module in modules:
@@ -400,7 +401,29 @@ def _keyed_by_caller(op: DataOp) -> bool:
                for column, value in op.keys.items())
 
 
-def _schemas(modules: list[ModuleFacts]) -> tuple[dict[str, dict[str, Table]], dict[str, str]]:
+def _dropped_by_migrations(modules: list[ModuleFacts]) -> set[str]:
+    """The tables the project's migrations drop at least as often as they create them: gone once they have all
+    run, whatever order their revisions take (a table is created before each time it is dropped)."""
+    balance: dict[str, int] = {}
+    for module in modules:
+        for name, change in module.migrated.items():
+            balance[name] = balance.get(name, 0) + change
+    dropped = {name for module in modules for name, change in module.migrated.items() if change < 0}
+    return {name for name in dropped if balance[name] <= 0}
+
+
+def _live_tables(modules: list[ModuleFacts]) -> dict[str, list[Table]]:
+    """Each module's tables, without what its migrations define of a table the migrations drop in the end (models
+    and schema files still count: a model of a dropped table is the app's, broken or not)."""
+    gone = _dropped_by_migrations(modules)
+    if not gone:
+        return {module.path: module.tables for module in modules}
+    return {module.path: [t for t in module.tables if not (module.migrated and t.name.rsplit(".", 1)[-1] in gone)]
+            for module in modules}
+
+
+def _schemas(modules: list[ModuleFacts], tables: dict[str, list[Table]]) -> tuple[dict[str, dict[str, Table]],
+                                                                                  dict[str, str]]:
     """The schemas of the apps in the tree, merged apart: a monorepo's samples, a lab's twins.
 
     An app is a chain of directories holding Python files (a package and its subpackages, up to where the
@@ -423,14 +446,14 @@ def _schemas(modules: list[ModuleFacts]) -> tuple[dict[str, dict[str, Table]], d
     shared: dict[str, list[Table]] = {}
     private: dict[str, list[Table]] = {}  # module path -> tables of the schema file named like it
     for module in modules:
-        if not module.tables:
+        if not tables[module.path]:
             continue
         twin = f"{module.path.rpartition('.')[0]}.py"
         if not module.path.endswith(".py") and twin in modules_by_path:
-            private.setdefault(twin, []).extend(module.tables)
+            private.setdefault(twin, []).extend(tables[module.path])
             continue
         app = app_of(_directory(module.path))
-        shared.setdefault(app if app is not None else f"{module.path}:", []).extend(module.tables)
+        shared.setdefault(app if app is not None else f"{module.path}:", []).extend(tables[module.path])
     schemas = {key: merge(tables) for key, tables in shared.items()}
     schema_of = {}
     for path in modules_by_path:

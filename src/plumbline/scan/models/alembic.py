@@ -22,10 +22,22 @@ def migration(call: ast.Call, ctx) -> None:
     if any(first <= call.lineno <= last for first, last in _downgrades(ctx.tree)):
         return  # the schema before this migration: tables it drops, columns it removes
     tables = ctx.facts.tables
+    before = len(tables)
+    _changed(call, ctx, tables)
+    for table in tables[before:]:  # a table this migration alters: what a later one drops goes with it
+        ctx.facts.migrated.setdefault(table.name, 0)
+
+
+def _changed(call: ast.Call, ctx, tables: list[Table]) -> None:
+    """The tables (whole or in part) an `op.*` call of an upgrade() defines, appended to `tables`."""
+    func = call.func
     path, line, args, name = ctx.facts.path, call.lineno, call.args, func.attr
     table_name = string(args[1]) if name in NAMED_CONSTRAINTS and len(args) > 1 else None
     if name == "create_table" and args and string(args[0]):
         tables.append(_as_generated(table_call(call, path)))
+        _counted(ctx.facts, string(args[0]), 1)
+    elif name == "drop_table" and args and string(args[0]):
+        _counted(ctx.facts, string(args[0]), -1)
     elif name == "add_column" and len(args) >= 2 and string(args[0]) and isinstance(args[1], ast.Call):
         table = Table(string(args[0]).lower(), path, Span(line))
         column = column_call(args[1], None, line)
@@ -54,7 +66,23 @@ def migration(call: ast.Call, ctx) -> None:
                                                    declared=False)
         tables.append(table)
     elif name == "execute" and args and string(args[0]):
-        tables.extend(tables_from_ddl(string(args[0]), path, first_line=line))
+        created = tables_from_ddl(string(args[0]), path, first_line=line)
+        tables.extend(created)
+        for table in created:
+            if table.defined:
+                _counted(ctx.facts, table.name, 1)
+        for dropped in _DROP_TABLE.findall(string(args[0])):
+            _counted(ctx.facts, dropped, -1)
+
+
+_DROP_TABLE = re.compile(r"\bDROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:\"?\w+\"?\.)?\"?(\w+)", re.I)
+
+
+def _counted(facts, table: str, change: int) -> None:
+    """A table this migration's upgrade() creates (+1) or drops (-1): a table the migrations drop as often as they
+    create it is gone once they have all run (`ModuleFacts.migrated`, read by the project)."""
+    name = table.lower().rsplit(".", 1)[-1]
+    facts.migrated[name] = facts.migrated.get(name, 0) + change
 
 
 def _downgrades(tree: ast.Module) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
-down_revision = None
+down_revision = "0000"
 
 
 def upgrade():
