@@ -198,17 +198,22 @@ def _audit_command(running, twin) -> str:
     """The `plumbline audit` command line for a running lab twin's database or tables (its password masked)."""
     tables = twin.built.internals.get("tables")
     if tables is None:
-        from plumbline.lab.backends import redact
         from plumbline.lab.bank.damage import twin_database_url
 
-        url = twin_database_url(running.sql_url, twin.twin)
-        return f"plumbline audit --dsn '{terminal_text(redact(url, url))}'"
+        return _dsn_audit_command(twin_database_url(running.sql_url, twin.twin))
     dynamo = twin.built.internals["dynamo"]
     keys = dynamo.credentials()  # the lab's own, when the environment has none: the audit needs the same
     given = f"AWS_ACCESS_KEY_ID={keys[0]} AWS_SECRET_ACCESS_KEY={keys[1]} " if keys else ""
     return (f"{given}plumbline audit --dynamodb --endpoint {terminal_text(dynamo.endpoint_url)} "
             f"--region {dynamo.region} "
             f"--table '{terminal_text(dynamo.table_prefix)}*'")
+
+
+def _dsn_audit_command(url: str) -> str:
+    """`plumbline audit --dsn '<url>'`, the password masked."""
+    from plumbline.lab.backends import redact
+
+    return f"plumbline audit --dsn '{terminal_text(redact(url, url))}'"
 
 
 @main.command()
@@ -246,11 +251,10 @@ def lab_damage(dsn: str | None, twin: str, records_url: str | None, token: str |
     console, err = _rich_console(), _rich_console(stderr=True)
 
     def seed_bank():
-        from plumbline.lab.backends import redact
         from plumbline.lab.bank.damage import seed_damage, twin_database_url
 
         url = twin_database_url(dsn, twin)
-        return f"plumbline audit --dsn '{terminal_text(redact(url, url))}'", seed_damage(url)
+        return _dsn_audit_command(url), seed_damage(url)
 
     def seed_records():
         from plumbline.lab.records.damage import seed_damage

@@ -27,14 +27,12 @@ from plumbline.audit.code import CodeFacts, place
 from plumbline.audit.connection import AuditError, Database, Target
 from plumbline.audit.data import prove
 from plumbline.audit.drift import drift, judged_by_code, replace_heuristics, required
-from plumbline.audit.schema import Weakness, weaknesses
+from plumbline.audit.schema import SCHEMA_RULES, Weakness, weaknesses
 from plumbline.findings import Finding, FindingsDocument, SchemaLocation, ToolError
 from plumbline.rules import all_rules, get as rule, matching
 
 __all__ = ["Audit", "AuditError", "AuditOptions", "audit_rule_ids", "selected_rules"]
 
-# The scan's schema rules, which the audit checks against the live schema too (rules/schema.py).
-SCHEMA_RULES = ("PL201", "PL202", "PL203", "PL204")
 DEFAULT_SAMPLE_ROWS = 100_000
 DYNAMODB_PREFIX = "PL31"  # the DynamoDB audit's rules
 

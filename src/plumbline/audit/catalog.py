@@ -59,6 +59,10 @@ class LiveTable:
     def name(self) -> str:
         return shown_name(self.schema, self.table)
 
+    def column_named(self, name: str) -> str | None:
+        """The live column the code calls `name`, whatever its case."""
+        return next((column for column in self.columns if column.lower() == name.lower()), None)
+
     def in_unique_set(self, column: str) -> bool:
         """Some unique key (composite ones included) holds the column: the scan's PL201 is silent then too."""
         return column in self.primary_key or any(column in names for names in self.unique_sets)

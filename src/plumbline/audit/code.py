@@ -76,7 +76,7 @@ class CodeFacts:
             column = finding.evidence.get("column")
             if finding.rule_id == "PL202" and isinstance(column, str):
                 # The scan's reason: "users.email <is written by every insert in the code> but is nullable".
-                reason = finding.message.partition(f".{column} ")[2].removesuffix(" but is nullable")
+                reason = said_of(finding).removesuffix(" but is nullable")
                 facts.required[(finding.evidence["table"].lower(), column.lower())] = Required(
                     reason or "is required by the code", place(finding))
         written = written_by_code(project)
@@ -119,6 +119,12 @@ def versions(project: Project) -> dict[str, Version]:
                     found.setdefault(table, Version(attribute, f"{module.path}:{op.span.line}",
                                                     "the ConditionExpression of a write"))
     return found
+
+
+def said_of(finding: Finding) -> str:
+    """What a scan finding on a column says of it: "holds a money ... value but no CHECK bounds it" of the message
+    "accounts.balance holds a money ... value but no CHECK bounds it"."""
+    return finding.message.partition(f".{finding.evidence.get('column')} ")[2]
 
 
 def place(finding: Finding) -> str:

@@ -11,11 +11,9 @@ drift finding replaces it: it says why the constraint is missing and where the c
 from __future__ import annotations
 
 from plumbline.audit.catalog import LiveTable
-from plumbline.audit.code import CodeFacts, declared_at
-from plumbline.audit.schema import _NUMBER, Reference, Weakness
+from plumbline.audit.code import CodeFacts, declared_at, said_of
+from plumbline.audit.schema import _NUMBER, SCHEMA_RULES, Reference, Weakness
 from plumbline.scan.facts import Column, Table
-
-HEURISTIC_RULES = ("PL201", "PL202", "PL203", "PL204")  # the column rules the scan judges on declared columns too
 
 
 def drift(live: list[LiveTable], code: CodeFacts, schema: str = "public") -> list[Weakness]:
@@ -55,8 +53,7 @@ def required(live: list[LiveTable], code: CodeFacts, reported: list[Weakness]) -
     found = []
     for (name, column_name), why in code.required.items():
         table = by_name.get(name)
-        column = next((c for c in table.columns if c.lower() == column_name), None) if table and table.complete \
-            else None
+        column = table.column_named(column_name) if table and table.complete else None
         if column is None or not table.columns[column].nullable or column in table.primary_key or \
                 (table.name, column) in counted:
             continue
@@ -80,10 +77,10 @@ def judged_by_code(heuristics: list[Weakness], live: list[LiveTable], code: Code
         if finding.rule_id not in ("PL201", "PL203") or not isinstance(column, str) or table is None or \
                 not table.complete:
             continue
-        live_name = next((name for name in table.columns if name.lower() == column.lower()), None)
+        live_name = table.column_named(column)
         if live_name is None or (finding.rule_id, table.name, live_name) in have:
             continue
-        said = finding.message.partition(f".{column} ")[2]  # "holds a money or quantity value but no CHECK..."
+        said = said_of(finding)
         if finding.rule_id == "PL201" and not (_unique_alone(table, live_name) or table.in_unique_set(live_name)):
             kept.append(Weakness("PL201", table, live_name, f"{table.name}.{live_name} {said}"))
         elif finding.rule_id == "PL203" and not table.validated_check_on(live_name):
@@ -95,7 +92,7 @@ def judged_by_code(heuristics: list[Weakness], live: list[LiveTable], code: Code
 def _overruled(found: Weakness, code: CodeFacts) -> bool:
     """A heuristic's column finding on a column the code declares, which the scan, reading the code, does not make."""
     declared = code.tables.get(found.table.table.lower())
-    if found.rule_id not in HEURISTIC_RULES or found.column is None or declared is None or \
+    if found.rule_id not in SCHEMA_RULES or found.column is None or declared is None or \
             found.column.lower() not in {name.lower() for name in declared.columns}:
         return False
     return not any(f.rule_id == found.rule_id for f in code.about(found.table.table, found.column))

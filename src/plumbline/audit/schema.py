@@ -45,6 +45,7 @@ class Reference:
 
 # The data rule that counts the rows each schema rule's missing constraint let in.
 PROOF_OF = {"PL201": "PL210", "PL202": "PL211", "PL203": "PL212", "PL204": "PL213"}
+SCHEMA_RULES = tuple(PROOF_OF)  # the scan's column rules (rules/schema.py), checked against the live schema too
 
 
 @dataclass

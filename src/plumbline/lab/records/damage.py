@@ -36,11 +36,11 @@ class _Seeder:
         self.writes: list[Write] = []
 
     def run(self) -> list[Write]:
-        self._create("mass assignment", "a record filed under a user_id the client chose, of no user",
-                     {**VALID, "user_id": str(uuid.uuid4())})
-        self._create("mass assignment", "a record whose version is the string '7'", {**VALID, "version": "7"})
-        self._create("unvalidated input", "a record without a version",
-                     {key: value for key, value in VALID.items() if key != "version"})
+        self._send("mass assignment", "a record filed under a user_id the client chose, of no user", "/records",
+                   {**VALID, "user_id": str(uuid.uuid4())})
+        self._send("mass assignment", "a record whose version is the string '7'", "/records", {**VALID, "version": "7"})
+        self._send("unvalidated input", "a record without a version", "/records",
+                   {key: value for key, value in VALID.items() if key != "version"})
         source = self._record({**VALID, "balance": 100})
         target = self._record(VALID)
         self._send("overdraft", "a transfer of 150 from a balance of 100", "/records/transfer",
@@ -54,9 +54,6 @@ class _Seeder:
             raise BackendError(f"the twin refused a valid record ({response.status_code}): is it a records twin, and "
                                "the token one of its identities?")
         return response.json()["record_id"]
-
-    def _create(self, race: str, statement: str, body: dict) -> None:
-        self._send(race, statement, "/records", body)
 
     def _send(self, race: str, statement: str, path: str, body: dict) -> None:
         response = self.client.post(path, json=body)
